@@ -1,0 +1,15 @@
+// Render every arithmatex span/div with KaTeX served by this site (assets/katex/).
+// `document$` is Material's observable: it fires on first load and after each instant
+// navigation, so math renders in both cases.
+document$.subscribe(({ body }) => {
+  renderMathInElement(body, {
+    delimiters: [
+      { left: "$$", right: "$$", display: true },
+      { left: "$", right: "$", display: false },
+      { left: "\\(", right: "\\)", display: false },
+      { left: "\\[", right: "\\]", display: true },
+    ],
+    ignoredClasses: ["highlight", "md-search"],
+    throwOnError: false,
+  });
+});

@@ -1,0 +1,89 @@
+"""MkDocs hooks for Scribbles.
+
+- **Live package**: before every build, `scribbles` is dropped from `sys.modules`, so that
+  `make serve` runs executed blocks against the package as it is on disk now.
+- **No-exec mode**: with `SCRIBBLES_NO_EXEC=1`, executed fences are rewritten to plain
+  highlighted source before Markdown sees them (fast prose editing, benchmark baseline).
+- **No traceback on a page**: a page whose HTML holds a Python traceback stops the build,
+  unless `SCRIBBLES_SHOW_TRACEBACKS=1` (set by `make serve` so authors see the error).
+- **Math served by us**: KaTeX's files are copied from `node_modules/` (installed from the
+  npm registry by `make setup`) into `site/assets/katex/`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+
+log = logging.getLogger("mkdocs.hooks.scribbles")
+
+ROOT = Path(__file__).resolve().parent.parent
+KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
+KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
+
+_EXEC_FENCE = re.compile(
+    r'^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<lang>python|py|pycon)\b(?P<options>[^\n]*'
+    r'\bexec="(?:on|true|1|yes)"[^\n]*)$',
+    flags=re.MULTILINE,
+)
+_HIDE_MARKER = re.compile(r"[ \t]*#\s*markdown-exec:\s*hide\s*$", flags=re.MULTILINE)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def execution_disabled() -> bool:
+    """True when `SCRIBBLES_NO_EXEC` asks for source-only rendering."""
+    return _flag("SCRIBBLES_NO_EXEC")
+
+
+def strip_execution(markdown: str) -> str:
+    """Rewrite every executed fence to a plain `python` fence that only shows its source."""
+    stripped = _EXEC_FENCE.sub(lambda m: f"{m['indent']}{m['fence']}python", markdown)
+    return _HIDE_MARKER.sub("", stripped)
+
+
+def on_pre_build(config: Any) -> None:
+    for name in [m for m in sys.modules if m == "scribbles" or m.startswith("scribbles.")]:
+        del sys.modules[name]
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    if execution_disabled():
+        return strip_execution(markdown)
+    return markdown
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    if "Traceback (most recent call last)" in output and not _flag("SCRIBBLES_SHOW_TRACEBACKS"):
+        raise PluginError(
+            f"{page.file.src_uri}: an executed block failed and its traceback would be "
+            "published; fix the block (the warning above shows the error)"
+        )
+    return output
+
+
+def on_post_build(config: Any) -> None:
+    target = Path(config["site_dir"]) / "assets" / "katex"
+    missing = [name for name in KATEX_FILES if not (KATEX_DIST / name).is_file()]
+    if missing:
+        raise PluginError(
+            f"KaTeX is not installed ({', '.join(missing)} missing under {KATEX_DIST}); "
+            "run `make setup` (or `npm ci`) first"
+        )
+    for name in KATEX_FILES:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(KATEX_DIST / name, destination)
+    fonts = target / "fonts"
+    fonts.mkdir(parents=True, exist_ok=True)
+    for font in sorted((KATEX_DIST / "fonts").glob("*.woff2")):
+        shutil.copyfile(font, fonts / font.name)

@@ -1,0 +1,1 @@
+r"""Generative models: autoencoders and VAEs, GANs, and diffusion models (Part IV)."""

@@ -1,0 +1,218 @@
+r"""Figures for the site: matplotlib in, deterministic and theme-aware inline SVG out.
+
+Every figure on the site is made by a chapter's executed block at build time. This
+module makes sure that such a figure
+
+- is **byte-identical** from build to build: no date, no generator comment, a fixed
+  `svg.hashsalt` so element ids do not change;
+- is **legible in both palettes**: the background is transparent and text, axes and
+  ticks are drawn in a sentinel ink that is rewritten to `currentColor`, which the
+  site's CSS sets to the page's foreground colour; data colours come from
+  [`PALETTE`][scribbles.plotting.PALETTE], chosen to read on white and on slate;
+- is **accessible**: the `<svg>` has `role="img"`, a `<title>` and an `aria-label`
+  holding the alt text, and an optional visible caption.
+
+Typical use in a chapter:
+
+```python
+import matplotlib.pyplot as plt
+from scribbles.plotting import figure_html, new_figure
+
+fig, ax = new_figure()
+ax.plot([0, 1], [0, 1])
+print(figure_html(fig, alt="A straight line from (0, 0) to (1, 1)."))
+```
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.figure import Figure  # noqa: E402
+
+__all__ = [
+    "INK",
+    "PALETTE",
+    "figure_to_svg",
+    "new_figure",
+    "figure_html",
+    "site_style",
+]
+
+INK = "#010203"
+"""Sentinel colour for text and axes; rewritten to `currentColor` in the SVG."""
+
+PALETTE: tuple[str, ...] = (
+    "#3b82f6",  # blue
+    "#f97316",  # orange
+    "#10b981",  # green
+    "#e11d48",  # rose
+    "#a855f7",  # violet
+    "#eab308",  # amber
+    "#06b6d4",  # cyan
+    "#94a3b8",  # slate
+)
+"""Data colours with at least 3:1 contrast on both white and Material's slate background."""
+
+_STYLE: dict[str, Any] = {
+    "svg.hashsalt": "scribbles",
+    "svg.fonttype": "path",
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "savefig.facecolor": "none",
+    "savefig.transparent": True,
+    "text.color": INK,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "grid.color": "#8a8a8a",
+    "grid.alpha": 0.35,
+    "legend.facecolor": "none",
+    "legend.edgecolor": INK,
+    "legend.framealpha": 0.0,
+    "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "figure.dpi": 100,
+    "image.cmap": "viridis",
+}
+
+
+@contextmanager
+def site_style() -> Iterator[None]:
+    """Apply the site's matplotlib style inside a `with` block.
+
+    Examples:
+        >>> with site_style():
+        ...     import matplotlib
+        ...     matplotlib.rcParams["svg.hashsalt"]
+        'scribbles'
+    """
+    with plt.rc_context(_STYLE):
+        yield
+
+
+def new_figure(
+    nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 3.6, **kwargs: Any
+) -> tuple[Figure, Any]:
+    """Create a figure in the site's style (use it instead of `plt.subplots`).
+
+    Args:
+        nrows: rows of axes.
+        ncols: columns of axes.
+        width: width in inches.
+        height: height in inches.
+        **kwargs: passed on to `plt.subplots`.
+
+    Returns:
+        fig: the figure.
+        axes: one `Axes`, or an array of them when `nrows * ncols > 1`.
+
+    Raises:
+        ValueError: if a size is not positive.
+
+    Examples:
+        >>> fig, ax = new_figure()
+        >>> fig.get_size_inches().tolist()
+        [6.4, 3.6]
+        >>> plt.close(fig)
+    """
+    if nrows < 1 or ncols < 1:
+        raise ValueError(f"nrows and ncols must be >= 1, got nrows={nrows}, ncols={ncols}")
+    if width <= 0 or height <= 0:
+        raise ValueError(f"width and height must be > 0, got width={width}, height={height}")
+    with site_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
+    return fig, axes
+
+
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
+def figure_to_svg(fig: Figure, alt: str) -> str:
+    """Render a figure as a deterministic, theme-aware, accessible inline `<svg>`.
+
+    Args:
+        fig: a matplotlib figure (ideally from [`new_figure`][scribbles.plotting.new_figure]).
+        alt: what the figure shows, for readers who cannot see it. Must not be empty.
+
+    Returns:
+        svg: the SVG markup, starting with `<svg`.
+
+    Raises:
+        ValueError: if `alt` is empty.
+        TypeError: if `fig` is not a matplotlib `Figure`.
+
+    Examples:
+        >>> fig, ax = new_figure()
+        >>> _ = ax.plot([0, 1], [1, 0])
+        >>> svg = figure_to_svg(fig, alt="A falling line.")
+        >>> svg.startswith("<svg") and 'role="img"' in svg and "currentColor" in svg
+        True
+        >>> svg == figure_to_svg(fig, alt="A falling line.")
+        True
+        >>> plt.close(fig)
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not alt or not alt.strip():
+        raise ValueError("alt must describe the figure; got an empty string")
+    buffer = io.StringIO()
+    with site_style():
+        fig.savefig(
+            buffer,
+            format="svg",
+            bbox_inches="tight",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :].strip()  # drop the XML declaration and DOCTYPE
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    text = text.replace(INK, "currentColor")
+    label = html.escape(alt.strip(), quote=True)
+
+    def add_accessibility(match: re.Match[str]) -> str:
+        attributes = match.group(1)
+        attributes = re.sub(r'\s(width|height)="[^"]*"', "", attributes)
+        return f'<svg{attributes} role="img" aria-label="{label}"><title>{label}</title>'
+
+    return _SVG_OPEN.sub(add_accessibility, text, count=1)
+
+
+def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
+    """Return a figure as an HTML `<figure>` for a block with `html="true"`, and close it.
+
+    The block prints the result: `print(figure_html(fig, alt="..."))` (markdown-exec
+    captures the block's own `print`, not one called inside a library).
+
+    Args:
+        fig: the figure.
+        alt: the alt text (what the figure shows).
+        caption: an optional visible caption (Markdown is not interpreted).
+
+    Returns:
+        html: `<figure class="scribbles-figure"><svg ...></svg><figcaption>...</figcaption></figure>`.
+
+    Raises:
+        ValueError: if `alt` is empty.
+
+    Examples:
+        >>> fig, ax = new_figure()
+        >>> print(figure_html(fig, alt="Empty axes.", caption="Nothing yet"))  # doctest: +ELLIPSIS
+        <figure class="scribbles-figure"><svg...</svg><figcaption>Nothing yet</figcaption></figure>
+    """
+    svg = figure_to_svg(fig, alt)
+    plt.close(fig)
+    caption_html = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure class="scribbles-figure">{svg}{caption_html}</figure>'
