@@ -4,8 +4,8 @@
   `make serve` runs executed blocks against the package as it is on disk now.
 - **No-exec mode**: with `SCRIBBLES_NO_EXEC=1`, executed fences are rewritten to plain
   highlighted source before Markdown sees them (fast prose editing, benchmark baseline).
-- **No traceback on a page**: a page whose HTML holds a Python traceback stops the build,
-  unless `SCRIBBLES_SHOW_TRACEBACKS=1` (set by `make serve` so authors see the error).
+- **No traceback on a page**: a page with a block that raised stops the build (strict or
+  not), unless `SCRIBBLES_SHOW_TRACEBACKS=1` (set by `make serve` so authors see the error).
 - **Math served by us**: KaTeX's files are copied from `node_modules/` (installed from the
   npm registry by `make setup`) into `site/assets/katex/`.
 """
@@ -57,13 +57,44 @@ def on_pre_build(config: Any) -> None:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    _FAILED_BLOCKS.count = 0
     if execution_disabled():
         return strip_execution(markdown)
     return markdown
 
 
+class _FailedBlocks(logging.Handler):
+    """Counts markdown-exec's "Execution of ... code block ... exited with" warnings."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "code block" in record.getMessage() and "exited with" in record.getMessage():
+            self.count += 1
+
+
+_FAILED_BLOCKS = _FailedBlocks()
+logging.getLogger("mkdocs.plugins.markdown_exec").addHandler(_FAILED_BLOCKS)
+
+
+_PAGES_WITH_FAILED_BLOCKS: set[str] = set()
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    # Markdown (and so every block of the page) was converted just before this event.
+    if _FAILED_BLOCKS.count:
+        _PAGES_WITH_FAILED_BLOCKS.add(page.file.src_uri)
+    else:
+        _PAGES_WITH_FAILED_BLOCKS.discard(page.file.src_uri)
+    _FAILED_BLOCKS.count = 0
+    return html
+
+
 def on_post_page(output: str, page: Any, config: Any) -> str:
-    if "Traceback (most recent call last)" in output and not _flag("SCRIBBLES_SHOW_TRACEBACKS"):
+    failed = page.file.src_uri in _PAGES_WITH_FAILED_BLOCKS
+    if failed and not _flag("SCRIBBLES_SHOW_TRACEBACKS"):
         raise PluginError(
             f"{page.file.src_uri}: an executed block failed and its traceback would be "
             "published; fix the block (the warning above shows the error)"

@@ -12,6 +12,8 @@ module makes sure that such a figure
 - is **accessible**: the `<svg>` has `role="img"`, a `<title>` and an `aria-label`
   holding the alt text, and an optional visible caption.
 
+Importing this module installs the site's matplotlib style for the whole process.
+
 Typical use in a chapter:
 
 ```python
@@ -87,6 +89,11 @@ _STYLE: dict[str, Any] = {
     "figure.dpi": 100,
     "image.cmap": "viridis",
 }
+
+
+# Artists read rcParams when they are created (a legend added after `new_figure` too), so
+# the site style is installed for the whole process when this module is imported.
+matplotlib.rcParams.update(_STYLE)
 
 
 @contextmanager

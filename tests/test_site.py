@@ -1,0 +1,240 @@
+"""The site builds strictly, deterministically, offline, with a complete API reference.
+
+Also checks, on small throw-away sites using the real configuration, that the strict
+build *fails* on each kind of problem it must catch.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import pkgutil
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+import scribbles
+from tests.conftest import DOCS, ROOT, Build, run_build
+
+pytestmark = pytest.mark.build
+
+EXTERNAL_ASSET = re.compile(
+    r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["'](?:https?:)?//"""
+    r"""|<link\b[^>]*\bhref=["'](?:https?:)?//[^"']*["'][^>]*>""",
+    re.IGNORECASE,
+)
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_strict_build_has_no_warning(built_site: Build):
+    warnings = [line for line in built_site.log.splitlines() if "WARNING" in line]
+    assert warnings == []
+    assert (built_site.site / "index.html").is_file()
+
+
+def test_every_docs_page_is_built(built_site: Build):
+    for source in DOCS.rglob("*.md"):
+        relative = source.relative_to(DOCS).with_suffix("")
+        target = (
+            built_site.site / relative.parent / "index.html"
+            if relative.name == "index"
+            else built_site.site / relative / "index.html"
+        )
+        assert target.is_file(), f"{source} was not built to {target}"
+
+
+def test_no_traceback_or_local_path_reaches_a_page(built_site: Build):
+    for page in html_pages(built_site.site):
+        text = page.read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" not in text, page
+        assert str(ROOT) not in text, f"{page} leaks a local path"
+
+
+def test_no_asset_from_another_host(built_site: Build):
+    for page in html_pages(built_site.site):
+        text = page.read_text(encoding="utf-8")
+        assert not EXTERNAL_ASSET.search(text), f"{page}: {EXTERNAL_ASSET.search(text)[0]}"
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+    for stylesheet in built_site.site.rglob("*.css"):
+        text = stylesheet.read_text(encoding="utf-8")
+        assert not re.search(r"@import\s+url\(\s*[\"']?https?:", text), stylesheet
+        assert not re.search(r"url\(\s*[\"']?https?://", text), stylesheet
+
+
+def test_math_assets_are_served_by_the_site(built_site: Build):
+    katex = built_site.site / "assets" / "katex"
+    assert (katex / "katex.min.js").stat().st_size > 100_000
+    assert (katex / "contrib" / "auto-render.min.js").is_file()
+    fonts = list((katex / "fonts").glob("*.woff2"))
+    assert len(fonts) >= 10
+    css = (katex / "katex.min.css").read_text(encoding="utf-8")
+    for font in re.findall(r"url\((fonts/[^)]+\.woff2)\)", css):
+        assert (katex / font).is_file(), font
+
+
+def test_every_figure_has_alt_text(built_site: Build):
+    figures = 0
+    for page in html_pages(built_site.site):
+        text = page.read_text(encoding="utf-8")
+        for opening in re.findall(r'<figure class="scribbles-figure"><svg[^>]*>', text):
+            figures += 1
+            label = re.search(r'aria-label="([^"]*)"', opening)
+            assert label and len(label.group(1).strip()) >= 10, f"{page}: {opening[:200]}"
+            assert 'role="img"' in opening
+    assert figures > 0
+
+
+def test_two_builds_are_byte_identical(built_site: Build, tmp_path):
+    second = run_build(tmp_path / "second")
+    assert second.returncode == 0, second.log[-4000:]
+    first_files = sorted(p.relative_to(built_site.site) for p in built_site.site.rglob("*"))
+    second_files = sorted(p.relative_to(second.site) for p in second.site.rglob("*"))
+    assert first_files == second_files
+    different = [
+        str(name)
+        for name in first_files
+        if (built_site.site / name).is_file()
+        and not filecmp.cmp(built_site.site / name, second.site / name, shallow=False)
+    ]
+    assert different == []
+
+
+def public_modules() -> list[str]:
+    names = ["scribbles"]
+    for module in pkgutil.walk_packages(scribbles.__path__, prefix="scribbles."):
+        if not any(part.startswith("_") for part in module.name.split(".")):
+            names.append(module.name)
+    return names
+
+
+def test_every_public_module_has_a_reference_page():
+    documented = set()
+    for page in (DOCS / "reference").glob("*.md"):
+        documented.update(re.findall(r"^::: (scribbles(?:\.\w+)*)\s*$", page.read_text(), re.M))
+    missing = sorted(set(public_modules()) - documented)
+    assert missing == [], f"public modules without an API reference: {missing}"
+
+
+def test_reference_renders_signatures_math_and_examples(built_site: Build):
+    page = (built_site.site / "reference" / "attention" / "index.html").read_text()
+    assert 'id="scribbles.attention.scaled_dot_product_attention"' in page
+    assert "arithmatex" in page  # the docstring's LaTeX is passed to KaTeX
+    assert "&gt;&gt;&gt;" in page  # the Examples doctest is shown
+
+
+def test_chapters_link_to_the_reference(built_site: Build):
+    page = (built_site.site / "deep" / "attention" / "index.html").read_text()
+    assert re.search(
+        r'href="[./]*reference/attention/#scribbles\.attention\.scaled_dot_product_attention"',
+        page,
+    )
+
+
+# --- the strict build fails on each problem it must catch --------------------------------
+
+
+def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = None) -> Path:
+    """A small site with the project's real configuration and one page of our choosing."""
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text(textwrap.dedent(page))
+    for name, text in (extra_pages or {}).items():
+        (docs / name).write_text(textwrap.dedent(text))
+    config["docs_dir"] = str(docs)
+    config["nav"] = [{"Home": "index.md"}, *({n: n} for n in extra_pages or {})]
+    config["hooks"] = [str(ROOT / "hooks" / "scribbles_hooks.py")]
+    config["theme"]["custom_dir"] = str(ROOT / "overrides")
+    config["watch"] = []
+    config["plugins"] = [
+        {"mkdocstrings": {**p["mkdocstrings"], "handlers": {"python": {"paths": [str(ROOT / "src")]}}}}
+        if isinstance(p, dict) and "mkdocstrings" in p
+        else p
+        for p in config["plugins"]
+    ]
+    config["extra_css"] = []
+    config["extra_javascript"] = []
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    return tmp_path
+
+
+FAILING_BLOCK = """
+    # Failing
+
+    ```python exec="on"
+    raise RuntimeError("boom")
+    ```
+"""
+
+
+def test_a_failing_block_fails_the_build(tmp_path):
+    root = mini_site(tmp_path, FAILING_BLOCK)
+    build = run_build(tmp_path / "site", cwd=root)
+    assert build.returncode != 0
+    assert "boom" in build.log
+
+
+def test_a_failing_block_fails_even_a_non_strict_build(tmp_path):
+    root = mini_site(tmp_path, FAILING_BLOCK)
+    import subprocess
+
+    from tests.conftest import BUILD_ENV, MKDOCS
+
+    result = subprocess.run(
+        [*MKDOCS, "build", "-d", str(tmp_path / "site")],
+        cwd=root,
+        env=BUILD_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "traceback would be published" in result.stdout + result.stderr
+
+
+def test_no_exec_mode_renders_source_without_running(tmp_path):
+    root = mini_site(tmp_path, FAILING_BLOCK)
+    build = run_build(tmp_path / "site", cwd=root, env={"SCRIBBLES_NO_EXEC": "1"})
+    assert build.returncode == 0, build.log
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert "RuntimeError" in html and "Traceback" not in html
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("[gone](missing.md)\n", "missing.md"),
+        ("[bad anchor](#nowhere)\n", "nowhere"),
+        ("[`x`][scribbles.attention.not_a_function]\n", "not_a_function"),
+        ('<img src="https://example.com/pixel.png" alt="x">\n', "example.com"),
+        ('<script src="https://cdn.example.com/lib.js"></script>\n', "cdn.example.com"),
+    ],
+    ids=["broken-link", "broken-anchor", "unresolved-reference", "external-image", "cdn-script"],
+)
+def test_strict_build_fails_on(tmp_path, page, message):
+    root = mini_site(tmp_path, f"# Page\n\n{page}")
+    build = run_build(tmp_path / "site", cwd=root)
+    assert build.returncode != 0, build.log
+    assert message in build.log
+
+
+def test_block_output_is_escaped_markdown(tmp_path):
+    page = """
+        # Escaping
+
+        ```python exec="on"
+        from scribbles.tables import markdown_table
+        print(markdown_table([["<script>alert(1)</script>"]], headers=["cell"]))
+        ```
+    """
+    root = mini_site(tmp_path, page)
+    build = run_build(tmp_path / "site", cwd=root)
+    assert build.returncode == 0, build.log
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

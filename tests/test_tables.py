@@ -1,0 +1,36 @@
+"""scribbles.tables: escaped, deterministic Markdown tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scribbles.tables import format_cell, markdown_table
+
+
+def test_markdown_injection_is_escaped():
+    table = markdown_table([["<script>alert(1)</script>", "a|b"]], headers=["x", "y"])
+    assert "<script>" not in table
+    assert "&lt;script&gt;" in table and "a\\|b" in table
+
+
+def test_numpy_scalars_are_formatted_like_python_numbers():
+    assert format_cell(np.float64(0.123456789)) == "0.1235"
+    assert format_cell(np.int64(7)) == "7"
+    assert format_cell(np.float32(2.5), digits=2) == "2.5"
+    assert format_cell(float("nan")) == "nan"
+    assert format_cell(True) == "True"
+
+
+def test_alignment_defaults_follow_the_first_row():
+    lines = markdown_table([["a", 1, 2.0]], headers=["n", "i", "f"]).splitlines()
+    assert lines[1] == "| :--- | ---: | ---: |"
+
+
+def test_ragged_rows_and_bad_alignment_are_refused():
+    with pytest.raises(ValueError, match="row 1 has 1 cells, expected 2"):
+        markdown_table([[1, 2], [3]], headers=["a", "b"])
+    with pytest.raises(ValueError, match="align has 1 entries, expected 2"):
+        markdown_table([[1, 2]], headers=["a", "b"], align=["l"])
+    with pytest.raises(ValueError, match="must be 'l', 'c' or 'r'"):
+        markdown_table([[1, 2]], headers=["a", "b"], align=["l", "x"])
