@@ -6,17 +6,21 @@
   highlighted source before Markdown sees them (fast prose editing, benchmark baseline).
 - **No traceback on a page**: a page with a block that raised stops the build (strict or
   not), unless `SCRIBBLES_SHOW_TRACEBACKS=1` (set by `make serve` so authors see the error).
+- **Timings**: with `SCRIBBLES_PAGE_TIMINGS=path.json`, the seconds spent converting
+  each page (its executed blocks included) are written there (used by `make bench`).
 - **Math served by us**: KaTeX's files are copied from `node_modules/` (installed from the
   npm registry by `make setup`) into `site/assets/katex/`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +60,13 @@ def on_pre_build(config: Any) -> None:
         del sys.modules[name]
 
 
+_PAGE_SECONDS: dict[str, float] = {}
+_PAGE_STARTED: dict[str, float] = {}
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     _FAILED_BLOCKS.count = 0
+    _PAGE_STARTED[page.file.src_uri] = time.perf_counter()
     if execution_disabled():
         return strip_execution(markdown)
     return markdown
@@ -84,6 +93,9 @@ _PAGES_WITH_FAILED_BLOCKS: set[str] = set()
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     # Markdown (and so every block of the page) was converted just before this event.
+    started = _PAGE_STARTED.pop(page.file.src_uri, None)
+    if started is not None:
+        _PAGE_SECONDS[page.file.src_uri] = time.perf_counter() - started
     if _FAILED_BLOCKS.count:
         _PAGES_WITH_FAILED_BLOCKS.add(page.file.src_uri)
     else:
@@ -103,6 +115,9 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
 
 
 def on_post_build(config: Any) -> None:
+    timings = os.environ.get("SCRIBBLES_PAGE_TIMINGS")
+    if timings:  # set by `make bench`: seconds spent converting (and executing) each page
+        Path(timings).write_text(json.dumps(_PAGE_SECONDS, indent=2, sort_keys=True))
     target = Path(config["site_dir"]) / "assets" / "katex"
     missing = [name for name in KATEX_FILES if not (KATEX_DIST / name).is_file()]
     if missing:

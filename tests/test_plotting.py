@@ -49,7 +49,7 @@ def test_accessible_name_and_title():
     assert 'role="img"' in opening
     assert 'aria-label="Curve &quot;y = x²&quot; rising"' in opening
     assert "<title>Curve &quot;y = x²&quot; rising</title>" in svg
-    assert "width=" not in opening  # scales with the page
+    assert "viewBox=" in opening and "width=" in opening  # CSS scales it to the column
     plt.close("all")
 
 

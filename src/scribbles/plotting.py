@@ -190,8 +190,7 @@ def figure_to_svg(fig: Figure, alt: str) -> str:
     label = html.escape(alt.strip(), quote=True)
 
     def add_accessibility(match: re.Match[str]) -> str:
-        attributes = match.group(1)
-        attributes = re.sub(r'\s(width|height)="[^"]*"', "", attributes)
+        attributes = match.group(1)  # keeps width/height: the CSS scales the figure down
         return f'<svg{attributes} role="img" aria-label="{label}"><title>{label}</title>'
 
     return _SVG_OPEN.sub(add_accessibility, text, count=1)
