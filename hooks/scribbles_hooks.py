@@ -8,6 +8,10 @@
   not), unless `SCRIBBLES_SHOW_TRACEBACKS=1` (set by `make serve` so authors see the error).
 - **Timings**: with `SCRIBBLES_PAGE_TIMINGS=path.json`, the seconds spent converting
   each page (its executed blocks included) are written there (used by `make bench`).
+- **Notebooks**: every chapter is also written to `<chapter>/<name>.ipynb` in the site
+  (see `scribbles.notebook`), with a download link under its title.
+- **Descriptions**: a page without a `description` in its front matter gets its first
+  paragraph as `<meta name="description">`.
 - **Math served by us**: KaTeX's files are copied from `node_modules/` (installed from the
   npm registry by `make setup`) into `site/assets/katex/`.
 """
@@ -64,9 +68,50 @@ _PAGE_SECONDS: dict[str, float] = {}
 _PAGE_STARTED: dict[str, float] = {}
 
 
+CHAPTER_PARTS = {"learning", "classical", "deep", "generative", "systems"}
+_NOTEBOOKS: dict[str, str] = {}  # site path of the notebook -> JSON text
+
+
+def is_chapter(page: Any) -> bool:
+    return page.file.src_uri.split("/")[0] in CHAPTER_PARTS
+
+
+def _plain_text(markdown: str) -> str:
+    """Markdown of one paragraph reduced to plain text for a meta description."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)  # [text](url)
+    text = re.sub(r"\[([^\]]*)\]\[[^\]]*\]", r"\1", text)  # [text][ref]
+    text = re.sub(r"[*_`]", "", text)
+    return " ".join(text.split())
+
+
+def describe(markdown: str) -> str:
+    """A page's description: its first prose paragraph, at most ~160 characters."""
+    for paragraph in re.split(r"\n\s*\n", markdown):
+        stripped = paragraph.strip()
+        if stripped and not stripped.startswith(("#", "`", "~", "!", "?", "|", "-", "<", ":", "*[")):
+            text = _plain_text(stripped)
+            if len(text) <= 160:
+                return text
+            return text[: text.rfind(" ", 0, 157)].rstrip(",;:") + "…"
+    return ""
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     _FAILED_BLOCKS.count = 0
     _PAGE_STARTED[page.file.src_uri] = time.perf_counter()
+    if not page.meta.get("description"):
+        page.meta["description"] = describe(markdown) or config["site_description"]
+    if is_chapter(page):
+        from scribbles.notebook import chapter_to_notebook
+
+        stem = Path(page.file.src_uri).stem
+        _NOTEBOOKS[f"{page.url}{stem}.ipynb"] = chapter_to_notebook(markdown, page.title or stem)
+        link = (
+            f'<p class="scribbles-download"><a href="{stem}.ipynb" download>'
+            "Download this chapter as a Jupyter notebook</a> (runs against the "
+            "<code>scribbles</code> package).</p>"
+        )
+        markdown = re.sub(r"^(# .*)$", lambda m: f"{m.group(1)}\n\n{link}", markdown, 1, re.M)
     if execution_disabled():
         return strip_execution(markdown)
     return markdown
@@ -115,6 +160,10 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
 
 
 def on_post_build(config: Any) -> None:
+    site = Path(config["site_dir"])
+    for target, notebook in _NOTEBOOKS.items():
+        (site / target).parent.mkdir(parents=True, exist_ok=True)
+        (site / target).write_text(notebook, encoding="utf-8")
     timings = os.environ.get("SCRIBBLES_PAGE_TIMINGS")
     if timings:  # set by `make bench`: seconds spent converting (and executing) each page
         Path(timings).write_text(json.dumps(_PAGE_SECONDS, indent=2, sort_keys=True))
