@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 export PYTHONHASHSEED := 0
 
-.PHONY: setup serve test docs bench lint format lock clean chromium
+.PHONY: setup serve test docs bench offline lint format lock clean chromium
 
 setup: $(STAMP) node_modules/.package-lock.json chromium
 
@@ -45,6 +45,9 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
+offline: setup
+	$(BIN)/python benchmarks/offline.py
+
 lint:
 	$(BIN)/ruff check src tests hooks benchmarks
 
@@ -61,4 +64,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf site .pytest_cache .ruff_cache
+	rm -rf site site-offline dist .pytest_cache .ruff_cache

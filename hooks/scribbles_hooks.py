@@ -59,6 +59,20 @@ def strip_execution(markdown: str) -> str:
     return _HIDE_MARKER.sub("", stripped)
 
 
+IFRAME_WORKER = ROOT / "node_modules" / "iframe-worker" / "shim" / "index.js"
+IFRAME_WORKER_TARGET = "assets/iframe-worker/shim.js"
+
+
+def on_config(config: Any) -> Any:
+    # Material's offline plugin (enabled by SCRIBBLES_OFFLINE=1) adds a CDN copy of the
+    # iframe-worker shim so that search runs from file://; serve our own copy instead.
+    polyfills = config.extra.get("polyfills", [])
+    config.extra["polyfills"] = [
+        IFRAME_WORKER_TARGET if "iframe-worker" in url else url for url in polyfills
+    ]
+    return config
+
+
 def on_pre_build(config: Any) -> None:
     for name in [m for m in sys.modules if m == "scribbles" or m.startswith("scribbles.")]:
         del sys.modules[name]
@@ -167,7 +181,7 @@ def on_post_build(config: Any) -> None:
     timings = os.environ.get("SCRIBBLES_PAGE_TIMINGS")
     if timings:  # set by `make bench`: seconds spent converting (and executing) each page
         Path(timings).write_text(json.dumps(_PAGE_SECONDS, indent=2, sort_keys=True))
-    target = Path(config["site_dir"]) / "assets" / "katex"
+    target = site / "assets" / "katex"
     missing = [name for name in KATEX_FILES if not (KATEX_DIST / name).is_file()]
     if missing:
         raise PluginError(
@@ -178,6 +192,12 @@ def on_post_build(config: Any) -> None:
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(KATEX_DIST / name, destination)
+    if any(url == IFRAME_WORKER_TARGET for url in config.extra.get("polyfills", [])):
+        if not IFRAME_WORKER.is_file():
+            raise PluginError(f"{IFRAME_WORKER} is missing; run `make setup` (or `npm ci`)")
+        shim = site / IFRAME_WORKER_TARGET
+        shim.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(IFRAME_WORKER, shim)
     fonts = target / "fonts"
     fonts.mkdir(parents=True, exist_ok=True)
     for font in sorted((KATEX_DIST / "fonts").glob("*.woff2")):

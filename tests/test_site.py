@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mkdocs.utils.yaml import get_yaml_loader
 
 import scribbles
 from tests.conftest import DOCS, ROOT, Build, run_build
@@ -140,7 +141,7 @@ def test_chapters_link_to_the_reference(built_site: Build):
 
 def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = None) -> Path:
     """A small site with the project's real configuration and one page of our choosing."""
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=get_yaml_loader())
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "index.md").write_text(textwrap.dedent(page))
