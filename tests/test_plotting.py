@@ -75,3 +75,17 @@ def test_empty_alt_and_wrong_type_are_refused():
 def test_palette_is_distinct_hex_colours():
     assert len(set(PALETTE)) == len(PALETTE)
     assert all(re.fullmatch(r"#[0-9a-f]{6}", colour) for colour in PALETTE)
+
+
+def test_ids_are_unique_across_figures_of_a_page():
+    first = figure_to_svg(sample_figure(), alt="x squared")
+    fig, ax = new_figure()
+    ax.plot([0, 1], [1, 0])
+    second = figure_to_svg(fig, alt="a falling line")
+    ids = re.findall(r'\bid="([^"]+)"', first) + re.findall(r'\bid="([^"]+)"', second)
+    assert len(ids) == len(set(ids))
+    for svg in (first, second):  # every internal reference points at an id of its own figure
+        own = set(re.findall(r'\bid="([^"]+)"', svg))
+        for target in re.findall(r'(?:url\(#|href="#)([^)"]+)', svg):
+            assert target in own
+    plt.close("all")

@@ -13,3 +13,15 @@ document$.subscribe(({ body }) => {
     throwOnError: false,
   });
 });
+
+// Accessibility (axe "scrollable-region-focusable"): a table or formula wider than the
+// column scrolls sideways; make such a region reachable with the keyboard.
+document$.subscribe(() => {
+  for (const region of document.querySelectorAll(
+    ".md-typeset__scrollwrap, .katex-display, .md-typeset .arithmatex"
+  )) {
+    if (region.scrollWidth > region.clientWidth && !region.hasAttribute("tabindex")) {
+      region.tabIndex = 0;
+    }
+  }
+});

@@ -28,6 +28,7 @@ print(figure_html(fig, alt="A straight line from (0, 0) to (1, 1)."))
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import re
@@ -187,6 +188,12 @@ def figure_to_svg(fig: Figure, alt: str) -> str:
     text = text[text.index("<svg") :].strip()  # drop the XML declaration and DOCTYPE
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
     text = text.replace(INK, "currentColor")
+    # Several figures share a page: give this one's ids (clip paths, glyphs) a prefix
+    # derived from its content, so that ids stay unique and builds stay deterministic.
+    prefix = "f" + hashlib.sha256(text.encode()).hexdigest()[:10] + "-"
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}\1"', text)
+    text = re.sub(r"url\(#", f"url(#{prefix}", text)
+    text = re.sub(r'href="#', f'href="#{prefix}', text)
     label = html.escape(alt.strip(), quote=True)
 
     def add_accessibility(match: re.Match[str]) -> str:
