@@ -76,3 +76,15 @@ def test_errors_name_the_argument():
         layer_cost("recurrent", 8, 0)
     with pytest.raises(ValueError, match="vocab_size >= 2"):
         Seq2Seq(vocab_size=1, hidden_size=4, attention=False)
+
+
+@pytest.mark.parametrize("architecture", ["recurrent", "convolution", "self-attention"])
+@pytest.mark.parametrize("length", [2, 9, 30])
+def test_diameter_shortcut_equals_composing_layers(architecture, length):
+    reach = torch.eye(length)
+    step = one_layer_reach(architecture, length, 5).to(reach.dtype)
+    layers = 0
+    while not bool((reach > 0).all()):
+        reach = (step @ reach).clamp(max=1.0)
+        layers += 1
+    assert max_path_length(architecture, length, 5) == layers

@@ -104,7 +104,10 @@ def scaled_dot_product_attention(
     _check_attention_shapes(query, key, value)
     d_k = query.shape[-1]
     # S_ij = q_i · k_j / sqrt(d_k)
-    scores = query @ key.transpose(-2, -1) / math.sqrt(d_k)  # (..., L, S)
+    scores = (query / math.sqrt(d_k)) @ key.transpose(-2, -1)  # (..., L, S)
+    if mask is None:  # every row has keys: no fully masked row to guard against
+        weights = torch.softmax(scores, dim=-1)  # (..., L, S)
+        return weights @ value, weights
     if mask is not None:
         if not isinstance(mask, Tensor):
             raise TypeError(f"mask must be a torch.Tensor or None, got {type(mask).__name__}")
@@ -270,9 +273,10 @@ class MultiHeadAttention(nn.Module):
 
     $$
     \text{head}_i = \operatorname{Attention}(Q W_i^Q,\ K W_i^K,\ V W_i^V),
-    \qquad
-    \operatorname{MultiHead}(Q, K, V) =
-    [\text{head}_1, \dots, \text{head}_h]\, W^O,
+    $$
+
+    $$
+    \operatorname{MultiHead}(Q, K, V) = [\text{head}_1, \dots, \text{head}_h]\, W^O,
     $$
 
     with $W_i^Q, W_i^K, W_i^V \in \mathbb{R}^{d_{\text{model}} \times d_k}$ and

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.sparse.csgraph import shortest_path
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -31,6 +32,7 @@ __all__ = [
     "Seq2Seq",
     "bottleneck_experiment",
     "layer_cost",
+    "layer_cost_table",
     "max_path_length",
     "one_layer_reach",
 ]
@@ -96,7 +98,10 @@ def max_path_length(architecture: str, length: int, kernel_size: int = 3) -> int
 
     Starting from the identity, compose one-layer reach matrices
     $R^{(L)} = R_L \cdots R_1$ (boolean product) until $R^{(L)}$ has no False entry;
-    return that $L$. This is the maximum path length between any two positions.
+    return that $L$. This is the maximum path length between any two positions. When
+    every layer has the same reach $R$ (all but the dilated convolution), $R^L > 0$ is
+    equivalent to "graph distance $\le L$", so the diameter of $R$'s graph is computed by
+    breadth-first search instead of $L$ matrix products.
 
     Args:
         architecture: one of [`ARCHITECTURES`][scribbles.sequence_models.ARCHITECTURES].
@@ -117,11 +122,17 @@ def max_path_length(architecture: str, length: int, kernel_size: int = 3) -> int
         >>> max_path_length("dilated convolution", 64, kernel_size=3)
         6
     """
-    reach = torch.eye(length, dtype=torch.bool)
+    if architecture != "dilated convolution":
+        # Every layer is the same symmetric reach R (with self-loops), so R^L > 0 exactly
+        # when the graph distance is <= L: the answer is the graph's diameter (BFS).
+        adjacency = one_layer_reach(architecture, length, kernel_size).numpy()
+        distances = shortest_path(adjacency.astype(np.float64), unweighted=True)
+        return int(distances.max())
+    reach = torch.eye(length)  # (n, n), 1.0 where output i already depends on input j
     for layer in range(length):
-        step = one_layer_reach(architecture, length, kernel_size, layer)
-        reach = (step.to(torch.int64) @ reach.to(torch.int64)) > 0
-        if bool(reach.all()):
+        step = one_layer_reach(architecture, length, kernel_size, layer).to(reach.dtype)
+        reach = (step @ reach).clamp_(max=1.0)  # boolean product through BLAS, kept 0/1
+        if bool((reach > 0).all()):
             return layer + 1
     raise AssertionError("unreachable: n - 1 layers always connect every pair")
 
@@ -228,6 +239,28 @@ def layer_cost(architecture: str, length: int, width: int, kernel_size: int = 3)
         sequential_steps=steps,
         path_length=max_path_length(architecture, length, kernel_size),
     )
+
+
+@cached
+def layer_cost_table(
+    lengths: tuple[int, ...] = (64, 512), width: int = 64, kernel_size: int = 3
+) -> dict[str, list[LayerCost]]:
+    """[`layer_cost`][scribbles.sequence_models.layer_cost] of every architecture at each length.
+
+    Cached: the path lengths of long sequences take a few seconds to count.
+
+    Args:
+        lengths: sequence lengths $n$.
+        width: model width $d$.
+        kernel_size: convolution width $k$.
+
+    Returns:
+        costs: for each architecture, one `LayerCost` per length.
+    """
+    return {
+        architecture: [layer_cost(architecture, n, width, kernel_size) for n in lengths]
+        for architecture in ARCHITECTURES
+    }
 
 
 class Seq2Seq(nn.Module):
