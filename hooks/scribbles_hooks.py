@@ -37,7 +37,7 @@ KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
 
 _EXEC_FENCE = re.compile(
-    r'^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<lang>python|py|pycon)\b(?P<options>[^\n]*'
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<lang>python|py|pycon)\b(?P<options>[^\n]*"
     r'\bexec="(?:on|true|1|yes)"[^\n]*)$',
     flags=re.MULTILINE,
 )
@@ -102,7 +102,8 @@ def describe(markdown: str) -> str:
     """A page's description: its first prose paragraph, at most ~160 characters."""
     for paragraph in re.split(r"\n\s*\n", markdown):
         stripped = paragraph.strip()
-        if stripped and not stripped.startswith(("#", "`", "~", "!", "?", "|", "-", "<", ":", "*[")):
+        markup = ("#", "`", "~", "!", "?", "|", "-", "<", ":", "*[")
+        if stripped and not stripped.startswith(markup):
             text = _plain_text(stripped)
             if len(text) <= 160:
                 return text
@@ -125,7 +126,9 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
             "Download this chapter as a Jupyter notebook</a> (runs against the "
             "<code>scribbles</code> package).</p>"
         )
-        markdown = re.sub(r"^(# .*)$", lambda m: f"{m.group(1)}\n\n{link}", markdown, 1, re.M)
+        markdown = re.sub(
+            r"^(# .*)$", lambda m: f"{m.group(1)}\n\n{link}", markdown, count=1, flags=re.M
+        )
     if execution_disabled():
         return strip_execution(markdown)
     return markdown

@@ -66,7 +66,7 @@ def page_urls() -> list[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib name)
+    def log_message(self, format: str, *args) -> None:
         pass
 
 

@@ -73,8 +73,10 @@ def test_causal_mask_matches_torch_is_causal():
 def test_fully_masked_row_gives_zeros_like_torch(kind):
     q, k, v = random_qkv((1,), 2, 3, d_k=4, d_v=5, seed=6)
     allowed = torch.tensor([[True, False, True], [False, False, False]])
-    mask = allowed if kind == "bool" else torch.zeros(2, 3, dtype=torch.float64).masked_fill(
-        ~allowed, float("-inf")
+    mask = (
+        allowed
+        if kind == "bool"
+        else torch.zeros(2, 3, dtype=torch.float64).masked_fill(~allowed, float("-inf"))
     )
     ours, weights = scaled_dot_product_attention(q, k, v, mask=mask)
     assert torch.all(ours[0, 1] == 0) and torch.all(weights[0, 1] == 0)
@@ -131,7 +133,7 @@ def test_bad_masks_are_rejected():
         scaled_dot_product_attention(q, k, v, mask=torch.ones(5, 2, 3, 3, dtype=torch.bool))
     with pytest.raises(TypeError, match="bool or floating point"):
         scaled_dot_product_attention(q, k, v, mask=torch.ones(3, 3, dtype=torch.int64))
-    with pytest.raises(TypeError, match="query must be a torch.Tensor"):
+    with pytest.raises(TypeError, match=r"query must be a torch\.Tensor"):
         scaled_dot_product_attention([[1.0]], k, v)
 
 

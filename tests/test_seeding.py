@@ -12,7 +12,7 @@ from scribbles.seeding import seed_everything
 
 
 def draw():
-    return random.random(), float(np.random.rand()), float(torch.rand(1))
+    return random.random(), float(np.random.rand())  # noqa: NPY002 (the legacy generator is what is tested), float(torch.rand(1))
 
 
 def test_same_seed_same_numbers_everywhere():
@@ -35,3 +35,14 @@ def test_bad_seeds():
         seed_everything(-1)
     with pytest.raises(TypeError, match="seed must be an int, got float"):
         seed_everything(1.5)
+
+
+def test_single_thread_restores_the_setting_even_on_error():
+    from scribbles.seeding import single_thread
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"):
+        with single_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before

@@ -139,6 +139,9 @@ def test_chapters_link_to_the_reference(built_site: Build):
 # --- the strict build fails on each problem it must catch --------------------------------
 
 
+SRC = ROOT / "src"
+
+
 def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = None) -> Path:
     """A small site with the project's real configuration and one page of our choosing."""
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=get_yaml_loader())
@@ -153,7 +156,7 @@ def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = No
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     config["watch"] = []
     config["plugins"] = [
-        {"mkdocstrings": {**p["mkdocstrings"], "handlers": {"python": {"paths": [str(ROOT / "src")]}}}}
+        {"mkdocstrings": {**p["mkdocstrings"], "handlers": {"python": {"paths": [str(SRC)]}}}}
         if isinstance(p, dict) and "mkdocstrings" in p
         else p
         for p in config["plugins"]

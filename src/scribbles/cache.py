@@ -10,7 +10,8 @@ $$
 
 where *source* is the code of the function's module and of every `scribbles` module it
 imports, transitively. An edit to that code, a different argument or an upgraded library
-makes a new entry; an edit to an unrelated module does not. Entries are pickles written atomically (temporary file, then `os.replace`); an
+makes a new entry; an edit to an unrelated module does not. Entries are pickles
+written atomically (temporary file, then `os.replace`); an
 entry that cannot be read is recomputed with a logged warning, never a failed build.
 
 Environment variables:

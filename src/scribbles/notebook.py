@@ -77,7 +77,8 @@ def split_chapter(markdown: str) -> list[tuple[str, str]]:
         ValueError: if an executed fence is never closed.
 
     Examples:
-        >>> text = "# T\n\nProse.\n\n```python exec=\"on\"\nx = 1  # markdown-exec: hide\nprint(x)\n```\n"
+        >>> fence = '```python exec="on"'
+        >>> text = f"# T\n\nProse.\n\n{fence}\nx = 1  # markdown-exec: hide\nprint(x)\n```\n"
         >>> split_chapter(text)
         [('markdown', '# T\n\nProse.'), ('code', 'x = 1\nprint(x)')]
     """
@@ -89,9 +90,7 @@ def split_chapter(markdown: str) -> list[tuple[str, str]]:
         match = _FENCE_OPEN.match(lines[index])
         if match and _EXECUTED.match(match["info"].strip()):
             fence = match["fence"]
-            end = next(
-                (j for j in range(index + 1, len(lines)) if lines[j].strip() == fence), None
-            )
+            end = next((j for j in range(index + 1, len(lines)) if lines[j].strip() == fence), None)
             if end is None:
                 raise ValueError(f"executed fence opened on line {index + 1} is never closed")
             if "\n".join(prose).strip():

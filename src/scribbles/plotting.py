@@ -40,15 +40,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 __all__ = [
     "INK",
     "PALETTE",
+    "figure_html",
     "figure_to_svg",
     "new_figure",
-    "figure_html",
     "site_style",
 ]
 
@@ -215,7 +215,8 @@ def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
         caption: an optional visible caption (Markdown is not interpreted).
 
     Returns:
-        html: `<figure class="scribbles-figure"><svg ...></svg><figcaption>...</figcaption></figure>`.
+        html: `<figure class="scribbles-figure"><svg ...></svg><figcaption>...</figcaption>
+            </figure>`.
 
     Raises:
         ValueError: if `alt` is empty.

@@ -8,10 +8,12 @@ produce the same numbers, the same figures and byte-identical pages.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["seed_everything"]
+__all__ = ["seed_everything", "single_thread"]
 
 
 def seed_everything(seed: int = 0) -> np.random.Generator:
@@ -43,7 +45,33 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     import torch
 
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (code that still uses the legacy global generator)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     return np.random.default_rng(seed)
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside a `with` block, then restore the setting.
+
+    The book's models are tiny: with several threads they train slower, not faster
+    (synchronisation costs more than the work), and a busy machine makes it worse.
+
+    Examples:
+        >>> import torch
+        >>> before = torch.get_num_threads()
+        >>> with single_thread():
+        ...     torch.get_num_threads()
+        1
+        >>> torch.get_num_threads() == before
+        True
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -52,7 +52,8 @@ def one_layer_reach(architecture: str, length: int, kernel_size: int = 3, layer:
     Entry $(i, j)$ is True when output position $i$ reads input position $j$ directly:
     every $j$ for self-attention; $|i-j| \le \lfloor k/2 \rfloor$ for a convolution of
     width $k$; $|i-j| \in \{0, 2^\ell, \dots, \lfloor k/2 \rfloor 2^\ell\}$ for a dilated
-    convolution whose dilation doubles at each layer $\ell$ (as in WaveNet and ByteNet); $|i-j| \le 1$ for one step of a
+    convolution whose dilation doubles at each layer $\ell$ (as in WaveNet and ByteNet);
+    $|i-j| \le 1$ for one step of a
     recurrence (a hop links neighbours; a path may run in either direction, as in
     Vaswani et al.'s definition of path length between two positions).
 

@@ -84,13 +84,12 @@ def markdown_table(
     width = len(headers)
     for index, row in enumerate(rows):
         if len(row) != width:
-            raise ValueError(
-                f"row {index} has {len(row)} cells, expected {width} (one per header)"
-            )
+            raise ValueError(f"row {index} has {len(row)} cells, expected {width} (one per header)")
     if align is None:
         first = rows[0] if rows else [""] * width
-        align = ["r" if isinstance(cell, Real) and not isinstance(cell, bool) else "l"
-                 for cell in first]
+        align = [
+            "r" if isinstance(cell, Real) and not isinstance(cell, bool) else "l" for cell in first
+        ]
     if len(align) != width:
         raise ValueError(f"align has {len(align)} entries, expected {width}")
     markers = {"l": ":---", "c": ":---:", "r": "---:"}

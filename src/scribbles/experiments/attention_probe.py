@@ -15,8 +15,7 @@ Used by the chapters on multi-head attention and on positional information.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -35,34 +34,11 @@ __all__ = [
     "AttentionProbe",
     "offset_copy_batch",
     "probe_accuracy",
-    "single_thread",
     "train_probe",
 ]
 
 POSITIONAL_KINDS = ("none", "sinusoidal", "learned", "rotary")
 IGNORE = -100  # target value of positions with no token at that offset (cross-entropy skips it)
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread inside the block (reproducible, and polite on a
-    shared machine), then restore the previous setting.
-
-    Examples:
-        >>> import torch
-        >>> before = torch.get_num_threads()
-        >>> with single_thread():
-        ...     torch.get_num_threads()
-        1
-        >>> torch.get_num_threads() == before
-        True
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def offset_copy_batch(

@@ -21,9 +21,9 @@ from scribbles.experiments.attention_probe import (
     POSITIONAL_KINDS,
     AttentionProbe,
     probe_accuracy,
-    single_thread,
     train_probe,
 )
+from scribbles.seeding import single_thread
 
 __all__ = ["length_generalization_experiment"]
 

@@ -22,9 +22,9 @@ from scribbles.cache import cached
 from scribbles.experiments.attention_probe import (
     AttentionProbe,
     probe_accuracy,
-    single_thread,
     train_probe,
 )
+from scribbles.seeding import single_thread
 
 __all__ = ["attention_cost", "counted_attention_cost", "wide_vs_narrow_experiment"]
 

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from scribbles.cache import cached
-from scribbles.experiments.attention_probe import single_thread
 from scribbles.normalization import LayerNorm
+from scribbles.seeding import single_thread
 from scribbles.transformer import EncoderBlock
 
 __all__ = [

@@ -22,8 +22,6 @@ The data are the 8×8 handwritten digits shipped inside scikit-learn, scaled to 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -31,6 +29,7 @@ import torch
 from torch import nn
 
 from scribbles.cache import cached
+from scribbles.seeding import single_thread
 
 __all__ = [
     "PIXELS",
@@ -39,37 +38,12 @@ __all__ = [
     "load_digits_split",
     "pca_reconstruction_error",
     "reconstruction_error",
-    "single_threaded",
     "tile_images",
     "train_autoencoder",
 ]
 
 PIXELS = 64
 """Pixels of one 8×8 digit, the input dimension $D$."""
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run torch on one intra-op thread inside a `with` block, then restore the setting.
-
-    The models of Part IV are so small that a second thread only adds synchronisation,
-    and on a busy machine idle threads spinning for work cost CPU time; results are the
-    same either way.
-
-    Examples:
-        >>> before = torch.get_num_threads()
-        >>> with single_threaded():
-        ...     torch.get_num_threads()
-        1
-        >>> torch.get_num_threads() == before
-        True
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def load_digits_split(
@@ -332,7 +306,7 @@ def train_autoencoder(
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     inputs = torch.from_numpy(x_train)  # (N, D)
     losses = []
-    with single_threaded():
+    with single_thread():
         for _ in range(epochs):
             order = torch.randperm(len(inputs), generator=generator)
             total = 0.0

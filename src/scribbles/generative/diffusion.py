@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -40,6 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from scribbles.cache import cached
+from scribbles.seeding import single_thread
 
 __all__ = [
     "NoisePredictor",
@@ -183,17 +182,6 @@ class NoiseSchedule:
         """
         alpha_bar = self.alpha_bars[1:]
         return torch.log(alpha_bar) - torch.log1p(-alpha_bar)
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread: tiny models are slower, not faster, with more."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _check_schedule(schedule: Any) -> None:
@@ -383,7 +371,7 @@ def forward_process_moments(
     if not wanted or wanted != sorted(set(wanted)) or wanted[0] < 1 or wanted[-1] > num_steps:
         raise ValueError(f"steps must be increasing values in [1, {num_steps}], got {wanted}")
     rows = []
-    with _one_thread():
+    with single_thread():
         generator = torch.Generator().manual_seed(seed)
         start = torch.full((num_copies, 1), float(x0), dtype=torch.float64)  # (N, 1)
         iterated = start.clone()
@@ -1078,7 +1066,7 @@ def train_noise_predictor(
         "num_steps": num_steps,
         "schedule": schedule,
     }
-    with _one_thread():
+    with single_thread():
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         model = NoisePredictor(points.shape[1], hidden_dim, num_layers, num_classes=num_classes)
@@ -1193,7 +1181,7 @@ def noise_prediction_error(
     model, schedule = load_noise_predictor(result)
     clean = torch.as_tensor(np.asarray(data, dtype=np.float32))  # (N, D)
     rows = []
-    with _one_thread(), torch.no_grad():
+    with single_thread(), torch.no_grad():
         generator = torch.Generator().manual_seed(seed)
         for t in steps:
             epsilon = torch.randn(clean.shape, generator=generator)  # (N, D)
@@ -1259,7 +1247,7 @@ def sample_trained(
         >>> del os.environ["SCRIBBLES_CACHE_DIR"]
     """
     model, schedule = load_noise_predictor(result)
-    with _one_thread():
+    with single_thread():
         trajectory = reverse_process(
             model,
             schedule,

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from scribbles.cache import cached
-from scribbles.generative.autoencoder import single_threaded
+from scribbles.seeding import single_thread
 
 __all__ = [
     "Discriminator",
@@ -417,7 +417,7 @@ def train_gan(
         coverage[step] = mode_coverage(points, std=std)
 
     d_losses, g_losses = [], []
-    with single_threaded():
+    with single_thread():
         if 0 in snapshot_steps:
             snapshot(0)
         for step in range(1, steps + 1):

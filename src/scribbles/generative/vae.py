@@ -34,7 +34,8 @@ import torch
 from torch import nn
 
 from scribbles.cache import cached
-from scribbles.generative.autoencoder import PIXELS, load_digits_split, single_threaded
+from scribbles.generative.autoencoder import PIXELS, load_digits_split
+from scribbles.seeding import single_thread
 
 __all__ = [
     "VAE",
@@ -409,7 +410,7 @@ def likelihood_bounds(
     _, x_test, _, _ = load_digits_split()
     x = torch.from_numpy(x_test)  # (M, D)
     generator = torch.Generator().manual_seed(seed)
-    with single_threaded(), torch.no_grad():
+    with single_thread(), torch.no_grad():
         draws = []
         for _ in range(100):
             noise = torch.randn(len(x), 2, generator=generator)  # (M, 2)
@@ -636,7 +637,7 @@ def train_vae(
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     inputs = torch.from_numpy(x_train)  # (N, D)
     losses = []
-    with single_threaded():
+    with single_thread():
         for _ in range(epochs):
             order = torch.randperm(len(inputs), generator=generator)
             total = 0.0
