@@ -74,15 +74,19 @@ def watch(page: Page, base_url: str) -> PageProblems:
     page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
     page.on(
         "requestfailed",
-        lambda r: problems.failed_requests.append(f"{r.url} ({r.failure})")
-        if urlparse(r.url).netloc == own_host
-        else None,
+        lambda r: (
+            problems.failed_requests.append(f"{r.url} ({r.failure})")
+            if urlparse(r.url).netloc == own_host
+            else None
+        ),
     )
     page.on(
         "response",
-        lambda r: problems.http_errors.append(f"{r.status} {r.url}")
-        if r.status >= 400 and not r.url.endswith("/404.html")
-        else None,
+        lambda r: (
+            problems.http_errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/404.html")
+            else None
+        ),
     )
     return problems
 
@@ -143,9 +147,7 @@ def test_page_loads_cleanly_with_math_and_figures(page: Page, site_server: str, 
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_axe_finds_no_serious_violation_in_light_and_dark(
-    page: Page, site_server: str, path: str
-):
+def test_axe_finds_no_serious_violation_in_light_and_dark(page: Page, site_server: str, path: str):
     open_page(page, site_server, path)
     assert axe_serious(page) == []
     page.evaluate("() => { localStorage.clear(); }")

@@ -26,8 +26,16 @@ def test_every_page_is_valid_html(built_site):
     java = shutil.which("java")
     assert java, "Java is needed for the HTML checker"
     result = subprocess.run(
-        [java, "-jar", str(VNU), "--errors-only", "--format", "json", "--skip-non-html",
-         str(built_site.site)],
+        [
+            java,
+            "-jar",
+            str(VNU),
+            "--errors-only",
+            "--format",
+            "json",
+            "--skip-non-html",
+            str(built_site.site),
+        ],
         capture_output=True,
         text=True,
         timeout=900,
