@@ -107,6 +107,7 @@ def open_page(page: Page, base_url: str, path: str) -> PageProblems:
 
 def assert_math_rendered(page: Page) -> None:
     """Every arithmatex element holds rendered KaTeX, no raw delimiters, no KaTeX errors."""
+    page.wait_for_selector("body[data-math-rendered]", state="attached", timeout=120_000)
     state = page.evaluate(
         """() => {
             const math = [...document.querySelectorAll('article .arithmatex')];
@@ -119,8 +120,28 @@ def assert_math_rendered(page: Page) -> None:
     )
     assert state["unrendered"] == [], state["unrendered"][:5]
     assert state["errors"] == [], state["errors"][:5]
-    text = page.inner_text("article")
+    text = page.evaluate(
+        """() => {
+            const article = document.querySelector('article').cloneNode(true);
+            article.querySelectorAll('code, pre, .katex').forEach(e => e.remove());
+            return article.textContent;
+        }"""
+    )
     assert "$$" not in text and "\\(" not in text, "raw math delimiters left on the page"
+
+
+def invisible_figures(page: Page) -> list[str]:
+    """Figures without a visible size or an accessible name (as `index: width x height`)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('figure.scribbles-figure svg')]
+            .map((svg, index) => {
+                const box = svg.getBoundingClientRect();
+                const named = (svg.getAttribute('aria-label') || '').trim().length > 0;
+                return box.width > 100 && box.height > 50 && named
+                    ? null : `${index}: ${box.width}x${box.height}`;
+            })
+            .filter(problem => problem !== null)"""
+    )
 
 
 def axe_serious(page: Page) -> list[str]:
@@ -138,11 +159,7 @@ def test_page_loads_cleanly_with_math_and_figures(page: Page, site_server: str, 
     problems = open_page(page, site_server, path)
     assert problems.all() == []
     assert_math_rendered(page)
-    figures = page.locator("figure.scribbles-figure svg")
-    for index in range(figures.count()):
-        box = figures.nth(index).bounding_box()
-        assert box and box["width"] > 100 and box["height"] > 50, f"figure {index} not visible"
-        assert figures.nth(index).get_attribute("aria-label")
+    assert invisible_figures(page) == []
     assert page.locator("meta[name=description]").count() == 1
 
 

@@ -12,6 +12,7 @@ document$.subscribe(({ body }) => {
     ignoredClasses: ["highlight", "md-search"],
     throwOnError: false,
   });
+  document.body.dataset.mathRendered = "true"; // lets the browser tests wait for it
 });
 
 // Accessibility (axe "scrollable-region-focusable"): a table or formula wider than the
