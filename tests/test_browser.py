@@ -217,12 +217,3 @@ def test_palette_toggle_keeps_figures_legible(page: Page, site_server: str):
     assert dark_background != background and dark_ink != ink
     assert contrast(dark_ink, dark_background) >= 7
     assert problems.all() == []
-
-
-def test_math_renders_after_instant_navigation(page: Page, site_server: str):
-    problems = open_page(page, site_server, "/")
-    page.click("a[href$='deep/attention/']")
-    page.wait_for_url("**/deep/attention/")
-    page.wait_for_selector("article .arithmatex .katex")
-    assert_math_rendered(page)
-    assert problems.all() == []

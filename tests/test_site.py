@@ -23,7 +23,7 @@ pytestmark = pytest.mark.build
 
 EXTERNAL_ASSET = re.compile(
     r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["'](?:https?:)?//"""
-    r"""|<link\b[^>]*\bhref=["'](?:https?:)?//[^"']*["'][^>]*>""",
+    r"""|<link\b(?![^>]*\brel=["'](?:canonical|alternate)["'])[^>]*\bhref=["'](?:https?:)?//""",
     re.IGNORECASE,
 )
 
@@ -52,7 +52,8 @@ def test_every_docs_page_is_built(built_site: Build):
 def test_no_traceback_or_local_path_reaches_a_page(built_site: Build):
     for page in html_pages(built_site.site):
         text = page.read_text(encoding="utf-8")
-        assert "Traceback (most recent call last)" not in text, page
+        if "/reference/" not in page.as_posix():  # doctests there show expected errors
+            assert "Traceback (most recent call last)" not in text, page
         assert str(ROOT) not in text, f"{page} leaks a local path"
 
 
@@ -155,6 +156,12 @@ def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = No
     config["hooks"] = [str(ROOT / "hooks" / "scribbles_hooks.py")]
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     config["watch"] = []
+    for index, extension in enumerate(config["markdown_extensions"]):
+        if isinstance(extension, dict) and "pymdownx.snippets" in extension:
+            options = extension["pymdownx.snippets"]
+            config["markdown_extensions"][index] = {
+                "pymdownx.snippets": {**options, "base_path": [str(ROOT / "includes")]}
+            }
     config["plugins"] = [
         {"mkdocstrings": {**p["mkdocstrings"], "handlers": {"python": {"paths": [str(SRC)]}}}}
         if isinstance(p, dict) and "mkdocstrings" in p

@@ -7,6 +7,7 @@ an entry on the references page and every entry is cited.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,7 +146,8 @@ def errata_markdown(docs_dir: str | Path, from_page: str = "about/errata.md") ->
     Returns:
         text: Markdown, one `###` entry per correction, grouped by chapter.
     """
-    depth = len(Path(from_page).parent.parts)
+    # Printed output is not rewritten by MkDocs: link to the built pages' directory URLs.
+    depth = len(Path(from_page).with_suffix("").parts)
     prefix = "../" * depth
     lines = []
     current = None
@@ -154,16 +156,31 @@ def errata_markdown(docs_dir: str | Path, from_page: str = "about/errata.md") ->
             current = correction.page
             title = _page_title(Path(docs_dir) / correction.page)
             lines += [f"## {title}", ""]
-        link = f"{prefix}{correction.page}#{correction.anchor}"
+        link = f"{prefix}{correction.page.removesuffix('.md')}/#{correction.anchor}"
         lines += [
             f"### {correction.title}",
             "",
-            correction.body,
+            _site_links(correction.body, correction.page, prefix),
             "",
             f"*Explained in [{correction.section}]({link}).*",
             "",
         ]
     return "\n".join(lines)
+
+
+_MD_LINK = re.compile(r"\]\((?P<path>[^)#\s]+\.md)(?P<fragment>#[^)\s]*)?\)")
+
+
+def _site_links(markdown: str, page: str, prefix: str) -> str:
+    """Rewrite a chapter's relative `.md` links as built-page URLs seen from the errata."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), match["path"]))
+        url = target.removesuffix(".md")
+        url = "" if url == "index" else url.removesuffix("/index") + "/"
+        return f"]({prefix}{url}{match['fragment'] or ''})"
+
+    return _MD_LINK.sub(rewrite, markdown)
 
 
 def _page_title(path: Path) -> str:
