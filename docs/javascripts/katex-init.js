@@ -2,17 +2,20 @@
 // `document$` is Material's observable: it fires on first load and after each instant
 // navigation, so math renders in both cases.
 document$.subscribe(({ body }) => {
-  renderMathInElement(body, {
-    delimiters: [
-      { left: "$$", right: "$$", display: true },
-      { left: "$", right: "$", display: false },
-      { left: "\\(", right: "\\)", display: false },
-      { left: "\\[", right: "\\]", display: true },
-    ],
-    ignoredClasses: ["highlight", "md-search"],
-    throwOnError: false,
-  });
-  document.body.dataset.mathRendered = "true"; // lets the browser tests wait for it
+  try {
+    renderMathInElement(body, {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "$", right: "$", display: false },
+        { left: "\\(", right: "\\)", display: false },
+        { left: "\\[", right: "\\]", display: true },
+      ],
+      ignoredClasses: ["highlight", "md-search"],
+      throwOnError: false,
+    });
+  } finally {
+    document.body.dataset.mathRendered = "true"; // lets the browser tests wait for it
+  }
 });
 
 // Accessibility (axe "scrollable-region-focusable"): a table or formula wider than the
