@@ -12,17 +12,23 @@
   (see `scribbles.notebook`), with a download link under its title.
 - **Descriptions**: a page without a `description` in its front matter gets its first
   paragraph as `<meta name="description">`.
-- **Math served by us**: KaTeX's files are copied from `node_modules/` (installed from the
-  npm registry by `make setup`) into `site/assets/katex/`.
+- **Math rendered at build time**: every `arithmatex` span/div of a page is rendered by
+  KaTeX under Node (`hooks/katex_render.cjs`, KaTeX from the npm registry) into HTML +
+  MathML, so pages need no math JavaScript and show math on first paint, after instant
+  navigation and from `file://`; invalid TeX is a build warning (an error with
+  `--strict`). KaTeX's stylesheet, fonts and (for builds without this hook, e.g.
+  Zensical) its scripts are copied into `site/assets/katex/`.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -57,6 +63,95 @@ def strip_execution(markdown: str) -> str:
     """Rewrite every executed fence to a plain `python` fence that only shows its source."""
     stripped = _EXEC_FENCE.sub(lambda m: f"{m['indent']}{m['fence']}python", markdown)
     return _HIDE_MARKER.sub("", stripped)
+
+
+KATEX_RENDER_SCRIPT = Path(__file__).resolve().parent / "katex_render.cjs"
+_ARITHMATEX = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', flags=re.DOTALL
+)
+_DELIMITERS = {"\\(": "\\)", "\\[": "\\]"}
+
+
+class KatexRenderer:
+    """TeX to KaTeX HTML through one long-lived Node process (started on first use)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._cache: dict[tuple[str, bool], str] = {}
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            node = shutil.which("node")
+            if node is None or not (ROOT / "node_modules" / "katex").is_dir():
+                raise PluginError("rendering math needs Node and KaTeX: run `make setup`")
+            self._process = subprocess.Popen(
+                [node, str(KATEX_RENDER_SCRIPT)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+            )
+        return self._process
+
+    def render(self, items: list[tuple[str, bool]]) -> list[str | Exception]:
+        """Render `(tex, display)` pairs; a parse error comes back as a `ValueError`."""
+        missing = sorted({item for item in items if item not in self._cache})
+        errors: dict[tuple[str, bool], ValueError] = {}
+        if missing:
+            process = self._start()
+            request = [{"tex": tex, "display": display} for tex, display in missing]
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+            line = process.stdout.readline()
+            if not line:
+                raise PluginError("the KaTeX renderer (node hooks/katex_render.cjs) stopped")
+            for item, reply in zip(missing, json.loads(line), strict=True):
+                if "html" in reply:
+                    self._cache[item] = reply["html"]
+                else:
+                    errors[item] = ValueError(reply["error"])
+        return [errors[item] if item in errors else self._cache[item] for item in items]
+
+    def close(self) -> None:
+        if self._process is not None:
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+_KATEX = KatexRenderer()
+
+
+def split_math(source: str, block: bool) -> tuple[str, bool]:
+    r"""Arithmatex's generic output (`\(x\)`, `\[x\]`, a bare environment) to `(tex, display)`."""
+    text = html_lib.unescape(source).strip()
+    for opening, closing in _DELIMITERS.items():
+        if text.startswith(opening) and text.endswith(closing):
+            return text[len(opening) : -len(closing)], opening == "\\["
+    return text, block
+
+
+def render_math(output: str, where: str) -> str:
+    """Replace every arithmatex element's TeX in `output` with KaTeX's HTML."""
+    matches = list(_ARITHMATEX.finditer(output))
+    if not matches:
+        return output
+    items = [split_math(m["tex"], m["tag"] == "div") for m in matches]
+    rendered = _KATEX.render(items)
+    pieces, position = [], 0
+    for match, (tex, _), result in zip(matches, items, rendered, strict=True):
+        pieces.append(output[position : match.start("tex")])
+        if isinstance(result, Exception):
+            log.warning(f"{where}: KaTeX cannot render {tex!r}: {result}")
+            pieces.append(match["tex"])  # left as TeX: the fallback script shows the error
+        else:
+            pieces.append(result)
+        position = match.end("tex")
+    pieces.append(output[position:])
+    return "".join(pieces)
 
 
 IFRAME_WORKER = ROOT / "node_modules" / "iframe-worker" / "shim" / "index.js"
@@ -116,6 +211,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     _PAGE_STARTED[page.file.src_uri] = time.perf_counter()
     if not page.meta.get("description"):
         page.meta["description"] = describe(markdown) or config["site_description"]
+    # Material writes it into content="..." unescaped: a quote in the text would end it.
+    page.meta["description"] = html_lib.escape(
+        html_lib.unescape(str(page.meta["description"])), quote=True
+    )
     if is_chapter(page):
         from scribbles.notebook import chapter_to_notebook
 
@@ -151,6 +250,30 @@ logging.getLogger("mkdocs.plugins.markdown_exec").addHandler(_FAILED_BLOCKS)
 
 
 _PAGES_WITH_FAILED_BLOCKS: set[str] = set()
+_BLOCK_IN_PARAGRAPH = re.compile(
+    r"<p>(?=\s*<(?:address|article|aside|blockquote|details|div|dl|fieldset|figure|footer"
+    r"|form|h[1-6]|header|hr|ol|p|pre|section|table|ul)\b)"
+)
+_PARAGRAPH_TAG = re.compile(r"<p\b[^>]*>|</p>")
+
+
+def unwrap_block_paragraphs(html: str) -> str:
+    """Drop every `<p>...</p>` that wraps block content (invalid HTML: a paragraph ends
+    where a block starts, leaving a stray `</p>`).
+
+    markdown-exec puts a block's output in a paragraph when the output goes through
+    Markdown as an HTML fragment: `<p><figure>...</figure></p>`, `<p><h2>...</p>`.
+    """
+    searched_from = 0
+    while match := _BLOCK_IN_PARAGRAPH.search(html, searched_from):
+        depth = 0
+        for tag in _PARAGRAPH_TAG.finditer(html, match.start()):
+            depth += -1 if tag[0] == "</p>" else 1
+            if depth == 0:
+                html = html[: match.start()] + html[match.end() : tag.start()] + html[tag.end() :]
+                break
+        searched_from = match.start() + (1 if depth else 0)  # unbalanced: skip this one
+    return html
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
@@ -163,7 +286,14 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     else:
         _PAGES_WITH_FAILED_BLOCKS.discard(page.file.src_uri)
     _FAILED_BLOCKS.count = 0
-    return html
+    # The API reference's source listings are for reading, not for finding: kept out of
+    # the search index (Material's search plugin skips `data-search-exclude`), they would
+    # double its size.
+    html = html.replace(
+        '<details class="mkdocstrings-source">',
+        '<details class="mkdocstrings-source" data-search-exclude>',
+    )
+    return unwrap_block_paragraphs(html)
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
@@ -173,7 +303,7 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
             f"{page.file.src_uri}: an executed block failed and its traceback would be "
             "published; fix the block (the warning above shows the error)"
         )
-    return output
+    return render_math(output, page.file.src_uri)
 
 
 def on_post_build(config: Any) -> None:
@@ -205,3 +335,7 @@ def on_post_build(config: Any) -> None:
     fonts.mkdir(parents=True, exist_ok=True)
     for font in sorted((KATEX_DIST / "fonts").glob("*.woff2")):
         shutil.copyfile(font, fonts / font.name)
+
+
+def on_shutdown() -> None:
+    _KATEX.close()

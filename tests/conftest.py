@@ -65,7 +65,30 @@ def page_urls() -> list[str]:
     return [*urls, "/404.html"]
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+SITE_URL = "https://scribbles.example.org/"  # mkdocs.yml's site_url
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site as its host would, at the origin its sitemap names.
+
+    Material's instant navigation only intercepts links listed in `sitemap.xml`, whose
+    URLs start with `site_url`; the test server answers with its own origin there, as
+    the real host does with its own.
+    """
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/sitemap.xml":
+            super().do_GET()
+            return
+        origin = f"http://{self.headers['Host']}/"
+        body = (Path(self.directory) / "sitemap.xml").read_bytes()
+        body = body.replace(SITE_URL.encode(), origin.encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args) -> None:
         pass
 
@@ -73,7 +96,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def site_server(built_site) -> Iterator[str]:
     """Serve the built site on 127.0.0.1 (an ephemeral port); yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site.site))
+    handler = functools.partial(_SiteHandler, directory=str(built_site.site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

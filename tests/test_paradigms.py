@@ -40,7 +40,7 @@ def test_figure_marks_each_kind_by_colour_hatch_and_text() -> None:
     fig = learning_paradigms_figure()
     ax = fig.axes[0]
     boxes = {
-        kind: [p for p in ax.patches if p.get_gid() == f"stage-{kind}"]
+        kind: [p for p in ax.patches if (p.get_gid() or "").startswith(f"stage-{kind}-")]
         for kind in (LEARNED, HAND_DESIGNED, "endpoint")
     }
     every_stage = [kind for p in learning_paradigms() for _, kind in p["stages"]]

@@ -8,7 +8,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from scribbles.plotting import INK, PALETTE, figure_html, figure_to_svg, new_figure
+from scribbles.plotting import (
+    INK,
+    PALETTE,
+    RASTERIZE_ABOVE,
+    figure_html,
+    figure_to_svg,
+    new_figure,
+)
 
 
 def sample_figure():
@@ -89,3 +96,60 @@ def test_ids_are_unique_across_figures_of_a_page():
         for target in re.findall(r'(?:url\(#|href="#)([^)"]+)', svg):
             assert target in own
     plt.close("all")
+
+
+def _scatter_svg(n: int, colour: str) -> str:
+    rng = np.random.default_rng(0)
+    fig, ax = new_figure()
+    points = rng.normal(size=(n, 2))
+    ax.scatter(points[:, 0], points[:, 1], s=2, color=colour)
+    svg = figure_to_svg(fig, alt="Random points.")
+    plt.close(fig)
+    return svg
+
+
+def test_dense_scatter_becomes_one_image_and_sparse_stays_vector():
+    dense = _scatter_svg(RASTERIZE_ABOVE * 10, PALETTE[0])
+    sparse = _scatter_svg(RASTERIZE_ABOVE // 2, PALETTE[0])
+    assert dense.count("<image") == 1
+    assert "<image" not in sparse
+    # The point of rasterising: 2000 markers as paths would be far heavier than 100.
+    vector_dense_estimate = len(sparse) * 10
+    assert len(dense) < vector_dense_estimate / 3
+    # Axes and tick labels stay vector and follow the palette.
+    assert "currentColor" in dense
+
+
+def test_dense_scatter_is_deterministic():
+    assert _scatter_svg(1000, PALETTE[2]) == _scatter_svg(1000, PALETTE[2])
+
+
+def test_dense_scatter_in_ink_stays_vector():
+    # Baked into a PNG, ink could not follow the light/dark palette.
+    svg = _scatter_svg(RASTERIZE_ABOVE * 2, INK)
+    assert "<image" not in svg
+
+
+def test_many_small_scatters_in_one_figure_count_together():
+    # Ten scatters of RASTERIZE_ABOVE // 5 points each: small alone, dense together.
+    rng = np.random.default_rng(1)
+    fig, ax = new_figure()
+    for colour in PALETTE[:2] * 5:
+        points = rng.normal(size=(RASTERIZE_ABOVE // 5, 2))
+        ax.scatter(points[:, 0], points[:, 1], s=2, color=colour)
+    svg = figure_to_svg(fig, alt="Ten groups of points.")
+    plt.close(fig)
+    assert svg.count("<image") >= 1
+    assert svg.count("<use") < 40  # tick marks only; 600 markers would be 600 <use>
+
+
+def test_embedded_images_are_palette_pngs():
+    import base64
+    import io
+
+    from PIL import Image
+
+    svg = _scatter_svg(RASTERIZE_ABOVE * 4, PALETTE[1])
+    payload = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", svg).group(1)
+    image = Image.open(io.BytesIO(base64.b64decode(payload)))
+    assert image.mode == "P"  # 256-colour palette, with transparency

@@ -68,6 +68,41 @@ def test_no_asset_from_another_host(built_site: Build):
         assert not re.search(r"url\(\s*[\"']?https?://", text), stylesheet
 
 
+def test_math_is_rendered_at_build_time(built_site: Build):
+    """Every formula of every page is KaTeX HTML with MathML in the built file itself."""
+    element = re.compile(r'<(span|div) class="arithmatex">(.{0,40})', flags=re.DOTALL)
+    total = 0
+    for page in html_pages(built_site.site):
+        for match in element.finditer(page.read_text(encoding="utf-8")):
+            total += 1
+            assert match[2].startswith('<span class="katex'), f"{page}: raw math {match[2]!r}"
+        prose = re.sub(r"<(pre|code)\b.*?</\1>", "", page.read_text(encoding="utf-8"), flags=re.S)
+        assert "$$" not in prose, f"{page}: a $$ block that Markdown did not read as math"
+    assert total > 1000, "the chapters hold well over a thousand formulas"
+    attention = (built_site.site / "deep" / "attention" / "index.html").read_text()
+    assert '<annotation encoding="application/x-tex">' in attention  # MathML for readers
+    assert "katex-display" in attention
+
+
+def test_math_rendering_keeps_html_escapes_and_delimiters_straight(tmp_path):
+    page = """
+        # Math
+
+        Inline $a < b$ and display:
+
+        $$
+        \\sum_{i=1}^{n} x_i \\geq 0
+        $$
+    """
+    root = mini_site(tmp_path, page)
+    build = run_build(tmp_path / "site", cwd=root)
+    assert build.returncode == 0, build.log
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert '<annotation encoding="application/x-tex">a &lt; b</annotation>' in html
+    assert '<span class="katex-display">' in html
+    assert "\\(" not in html and "\\[" not in html
+
+
 def test_math_assets_are_served_by_the_site(built_site: Build):
     katex = built_site.site / "assets" / "katex"
     assert (katex / "katex.min.js").stat().st_size > 100_000
@@ -224,8 +259,16 @@ def test_no_exec_mode_renders_source_without_running(tmp_path):
         ("[`x`][scribbles.attention.not_a_function]\n", "not_a_function"),
         ('<img src="https://example.com/pixel.png" alt="x">\n', "example.com"),
         ('<script src="https://cdn.example.com/lib.js"></script>\n', "cdn.example.com"),
+        ("Broken math: $\\frac{1}{$ here.\n", "KaTeX cannot render"),
     ],
-    ids=["broken-link", "broken-anchor", "unresolved-reference", "external-image", "cdn-script"],
+    ids=[
+        "broken-link",
+        "broken-anchor",
+        "unresolved-reference",
+        "external-image",
+        "cdn-script",
+        "invalid-tex",
+    ],
 )
 def test_strict_build_fails_on(tmp_path, page, message):
     root = mini_site(tmp_path, f"# Page\n\n{page}")

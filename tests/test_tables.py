@@ -34,3 +34,33 @@ def test_ragged_rows_and_bad_alignment_are_refused():
         markdown_table([[1, 2]], headers=["a", "b"], align=["l"])
     with pytest.raises(ValueError, match="must be 'l', 'c' or 'r'"):
         markdown_table([[1, 2]], headers=["a", "b"], align=["l", "x"])
+
+
+def test_html_table_has_the_cells_of_the_markdown_table():
+    import re
+
+    from scribbles.tables import html_table
+
+    rows = [["a|b", 1.23456, True], ["<i>", 2, None]]
+    headers = ["name", "value", "flag"]
+    html_cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html_table(rows, headers))
+    markdown_cells = [
+        cell.strip().replace("\\|", "|")
+        for line in markdown_table(rows, headers).splitlines()
+        if ":---" not in line and "---:" not in line
+        for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])
+    ]
+    assert html_cells == markdown_cells
+    assert "<i>" not in html_table(rows, headers)  # escaped, never markup
+
+
+def test_html_table_alignment_and_shape_errors():
+    from scribbles.tables import html_table
+
+    table = html_table([["x", 1.0]], headers=["name", "value"], align=["c", "l"])
+    assert 'style="text-align: center;">name' in table
+    assert 'style="text-align: left;">1' in table
+    with pytest.raises(ValueError, match="row 0 has 1 cells, expected 2"):
+        html_table([["x"]], headers=["name", "value"])
+    with pytest.raises(ValueError, match="align entries"):
+        html_table([["x", 1]], headers=["name", "value"], align=["l", "middle"])

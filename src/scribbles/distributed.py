@@ -394,12 +394,8 @@ class MiniDDP(nn.Module):
        Buckets are launched in the same order on every rank.
     3. **End of backward** (a callback queued on the autograd engine): wait for every
        bucket, divide by the world size $W$ and write the average back,
-
-       $$
-       \nabla_\theta \leftarrow \frac{1}{W} \sum_{r=0}^{W-1} \nabla_\theta L_r ,
-       $$
-
-       so the gradients are synchronised when `loss.backward()` returns.
+       $\nabla_\theta \leftarrow \frac{1}{W} \sum_{r=0}^{W-1} \nabla_\theta L_r$, so the
+       gradients are synchronised when `loss.backward()` returns.
 
     Like DDP's default (`find_unused_parameters=False`), every parameter that requires a
     gradient must take part in the loss. Unlike DDP, buffers (e.g. batch-norm running

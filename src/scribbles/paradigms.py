@@ -135,7 +135,8 @@ def learning_paradigms_figure() -> Figure:
 
     Examples:
         >>> fig = learning_paradigms_figure()
-        >>> sum(patch.get_gid() == "stage-hand-designed" for patch in fig.axes[0].patches)
+        >>> patches = fig.axes[0].patches  # ids are stage-<kind>-<row>-<column>
+        >>> sum((patch.get_gid() or "").startswith("stage-hand-designed-") for patch in patches)
         2
         >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
@@ -173,7 +174,13 @@ def learning_paradigms_figure() -> Figure:
             corner, size = (x, y - box_height / 2), (box_width, box_height)
             fill = (*_rgb(colour), 0.2) if style_kind != _ENDPOINT else "none"
             ax.add_patch(
-                FancyBboxPatch(corner, *size, facecolor=fill, gid=f"stage-{style_kind}", **outline)
+                FancyBboxPatch(
+                    corner,
+                    *size,
+                    facecolor=fill,
+                    gid=f"stage-{style_kind}-{row}-{index}",
+                    **outline,
+                )
             )
             if hatch:  # a second, unfilled box carries the hatch at full opacity
                 hatched = FancyBboxPatch(corner, *size, facecolor="none", hatch=hatch, **outline)

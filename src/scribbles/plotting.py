@@ -10,7 +10,11 @@ module makes sure that such a figure
   site's CSS sets to the page's foreground colour; data colours come from
   [`PALETTE`][scribbles.plotting.PALETTE], chosen to read on white and on slate;
 - is **accessible**: the `<svg>` has `role="img"`, a `<title>` and an `aria-label`
-  holding the alt text, and an optional visible caption.
+  holding the alt text, and an optional visible caption;
+- stays **light**: in a figure with more than
+  [`RASTERIZE_ABOVE`][scribbles.plotting.RASTERIZE_ABOVE] scatter markers the scatters
+  are embedded as PNG images instead of one vector element per marker (axes, text and
+  lines stay vector), so a page of dense sample plots weighs kilobytes, not megabytes.
 
 Importing this module installs the site's matplotlib style for the whole process.
 
@@ -28,6 +32,7 @@ print(figure_html(fig, alt="A straight line from (0, 0) to (1, 1)."))
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import io
@@ -41,11 +46,15 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
+from PIL import Image
 
 __all__ = [
     "INK",
     "PALETTE",
+    "RASTERIZE_ABOVE",
+    "RASTER_DPI",
     "figure_html",
     "figure_to_svg",
     "new_figure",
@@ -66,6 +75,12 @@ PALETTE: tuple[str, ...] = (
     "#94a3b8",  # slate
 )
 """Data colours with at least 3:1 contrast on both white and Material's slate background."""
+
+RASTERIZE_ABOVE = 300
+"""A figure with more scatter markers than this in all has its scatters rasterised."""
+
+RASTER_DPI = 160
+"""Resolution of the rasterised parts of a figure (vector parts are resolution-free)."""
 
 _STYLE: dict[str, Any] = {
     "svg.hashsalt": "scribbles",
@@ -145,7 +160,45 @@ def new_figure(
     return fig, axes
 
 
+_INK_RGB = to_rgba_array(INK)[0, :3]
+_EMBEDDED_PNG = re.compile(r"data:image/png;base64,\s*([A-Za-z0-9+/=\s]+)")
+
+
+def _palettize_png(match: re.Match[str]) -> str:
+    """Re-encode an embedded PNG with a 256-colour palette (3-4 times smaller).
+
+    Lossless for images of at most 256 colours (digit mosaics, flat scatters); the
+    antialiased edges of rasterised markers lose only imperceptible shades.
+    """
+    image = Image.open(io.BytesIO(base64.b64decode(re.sub(r"\s", "", match.group(1)))))
+    image = image.convert("RGBA").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
+def _rasterize_dense_collections(fig: Figure) -> int:
+    """Rasterise the scatters of a figure that holds many markers; return how many.
+
+    A figure with more than [`RASTERIZE_ABOVE`][scribbles.plotting.RASTERIZE_ABOVE]
+    scatter markers in all has each of its scatters drawn into an image. A collection
+    drawn in the sentinel [`INK`][scribbles.plotting.INK] stays vector: baked into a PNG
+    it could not follow the palette through `currentColor`.
+    """
+    collections = [collection for ax in fig.axes for collection in ax.collections]
+    if sum(len(collection.get_offsets()) for collection in collections) <= RASTERIZE_ABOVE:
+        return 0
+    marked = 0
+    for collection in collections:
+        colours = [*collection.get_facecolors(), *collection.get_edgecolors()]
+        if any((to_rgba_array(colour)[0, :3] == _INK_RGB).all() for colour in colours):
+            continue
+        collection.set_rasterized(True)
+        marked += 1
+    return marked
 
 
 def figure_to_svg(fig: Figure, alt: str) -> str:
@@ -176,18 +229,23 @@ def figure_to_svg(fig: Figure, alt: str) -> str:
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     if not alt or not alt.strip():
         raise ValueError("alt must describe the figure; got an empty string")
+    _rasterize_dense_collections(fig)
     buffer = io.StringIO()
     with site_style():
         fig.savefig(
             buffer,
             format="svg",
             bbox_inches="tight",
+            dpi=RASTER_DPI,
             metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
         )
     text = buffer.getvalue()
     text = text[text.index("<svg") :].strip()  # drop the XML declaration and DOCTYPE
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
     text = text.replace(INK, "currentColor")
+    text = _EMBEDDED_PNG.sub(_palettize_png, text)
+    # matplotlib writes the glyph of a space as a <path> without `d` (invalid SVG).
+    text = re.sub(r"<path (?![^>]*\bd=)", '<path d="" ', text)
     # Several figures share a page: give this one's ids (clip paths, glyphs) a prefix
     # derived from its content, so that ids stay unique and builds stay deterministic.
     prefix = "f" + hashlib.sha256(text.encode()).hexdigest()[:10] + "-"
