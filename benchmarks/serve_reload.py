@@ -52,24 +52,21 @@ class Probe:
     name: str
     file: str  # relative to the snapshot root
     url: str  # page that must show the edit
-    anchor: str  # the edit is inserted right after this text (appended if empty)
+    where: str  # "end": appended as a paragraph; "docstring": after the module docstring's
+    # first line (its summary), whatever it says
 
     def edit(self, original: str, marker: str) -> str:
-        if not self.anchor:
+        if self.where == "end":
             return original.rstrip("\n") + f"\n\n{marker}\n"
-        if self.anchor not in original:
-            raise RuntimeError(f"{self.file}: {self.anchor!r} not found; update the probe")
-        return original.replace(self.anchor, f"{self.anchor} {marker}", 1)
+        first, rest = original.split("\n", 1)
+        if not first.lstrip("rRuU").startswith('"""'):
+            raise RuntimeError(f"{self.file} does not start with a docstring; update the probe")
+        return f"{first} {marker}\n{rest}"
 
 
 PROBES = (
-    Probe("prose", "docs/deep/attention.md", "/deep/attention/", ""),
-    Probe(
-        "source",
-        "src/scribbles/tables.py",
-        "/reference/foundations/",
-        "Markdown tables printed by executed blocks.",
-    ),
+    Probe("prose", "docs/deep/attention.md", "/deep/attention/", "end"),
+    Probe("source", "src/scribbles/tables.py", "/reference/foundations/", "docstring"),
 )
 
 

@@ -6,6 +6,14 @@
   highlighted source before Markdown sees them (fast prose editing, benchmark baseline).
 - **No traceback on a page**: a page with a block that raised stops the build (strict or
   not), unless `SCRIBBLES_SHOW_TRACEBACKS=1` (set by `make serve` so authors see the error).
+- **Block cache**: the printed output of every executed Python block is kept in the
+  package's disk cache (`scribbles.cache`, folder `blocks/`), keyed on the page, the
+  block's code, the code before it in its session, the `scribbles` modules that code
+  imports (their source, transitively) and the library versions. A warm build executes
+  no block; a block that misses first replays the session's earlier blocks that were
+  served from the cache, so its variables are there. A page whose blocks read other
+  files (the errata page reads the chapters) opts out with `exec_cache: false` in its
+  front matter. `SCRIBBLES_NO_CACHE=1` turns it off with the rest of the cache.
 - **Timings**: with `SCRIBBLES_PAGE_TIMINGS=path.json`, the seconds spent converting
   each page (its executed blocks included) are written there (used by `make bench`).
 - **Notebooks**: every chapter is also written to `<chapter>/<name>.ipynb` in the site
@@ -22,6 +30,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html as html_lib
 import json
 import logging
@@ -32,6 +42,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from mkdocs.exceptions import PluginError
@@ -171,6 +182,90 @@ def on_config(config: Any) -> Any:
 def on_pre_build(config: Any) -> None:
     for name in [m for m in sys.modules if m == "scribbles" or m.startswith("scribbles.")]:
         del sys.modules[name]
+    _install_block_cache()
+
+
+# --- block cache ---------------------------------------------------------------------
+
+_BLOCK_PAGE: dict[str, Any] = {"uri": None, "cache": True}
+_SESSION_CODE: dict[str, list[str]] = {}  # code run so far in each session of the page
+_SKIPPED: dict[str, list[tuple[str, str]]] = {}  # (code, block id) served from the cache
+
+
+@functools.cache
+def _library_versions() -> tuple[str, ...]:
+    from importlib.metadata import version
+
+    return tuple(version(name) for name in ("numpy", "torch", "matplotlib", "scikit-learn"))
+
+
+def block_key(page: str, session: str | None, previous: list[str], code: str) -> str:
+    """The cache key of a block's output: page, session, code, imports' source, versions."""
+    from scribbles.cache import code_fingerprint
+
+    payload = (
+        "block-v1",
+        page,
+        session,
+        tuple(previous),
+        code,
+        code_fingerprint("\n".join([*previous, code])),
+        _library_versions(),
+        sys.version_info[:2],
+    )
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def _replay(python: Any, session: str) -> None:
+    """Run, without output, the session's earlier blocks that came from the cache."""
+    from markdown_exec._internal.formatters._exec_python import exec_python
+
+    exec_globals = python._sessions_globals[session]
+    for code, block_id in _SKIPPED.pop(session, []):
+        module_name = re.sub(r"[^a-zA-Z\d]+", "_", block_id)  # as markdown-exec names it
+        exec_globals["__name__"] = module_name
+        sys.modules[module_name] = ModuleType(module_name)
+        exec_globals["print"] = lambda *args, **kwargs: None
+        python._code_blocks[block_id] = code.split("\n")
+        exec_python(code, block_id, exec_globals)
+
+
+def _install_block_cache() -> None:
+    """Wrap markdown-exec's Python runner (python and pycon fences) with the block cache."""
+    from markdown_exec._internal.formatters import pycon, python
+
+    original = getattr(python, "_scribbles_original_run", python._run_python)
+    python._scribbles_original_run = original
+
+    def run_python(
+        code: str,
+        returncode: int | None = None,
+        session: str | None = None,
+        id: str | None = None,  # markdown-exec's parameter name
+        **extra: str,
+    ) -> str:
+        from scribbles.cache import cache_enabled, read_entry, write_entry
+
+        if not (_BLOCK_PAGE["cache"] and cache_enabled()):
+            return original(code, returncode, session, id, **extra)
+        previous = _SESSION_CODE.setdefault(session, []) if session else []
+        key = block_key(_BLOCK_PAGE["uri"], session, previous, code)
+        if session:
+            previous.append(code)
+        found, output = read_entry("blocks", key)
+        if found:
+            block_id = python._code_block_id(id, session, extra.get("title"))
+            if session:
+                _SKIPPED.setdefault(session, []).append((code, block_id))
+            return output
+        if session:
+            _replay(python, session)
+        output = original(code, returncode, session, id, **extra)
+        write_entry("blocks", key, output)
+        return output
+
+    python._run_python = run_python
+    pycon._run_python = run_python
 
 
 _PAGE_SECONDS: dict[str, float] = {}
@@ -208,6 +303,9 @@ def describe(markdown: str) -> str:
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     _FAILED_BLOCKS.count = 0
+    _BLOCK_PAGE.update(uri=page.file.src_uri, cache=page.meta.get("exec_cache", True) is not False)
+    _SESSION_CODE.clear()
+    _SKIPPED.clear()
     _PAGE_STARTED[page.file.src_uri] = time.perf_counter()
     if not page.meta.get("description"):
         page.meta["description"] = describe(markdown) or config["site_description"]

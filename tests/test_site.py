@@ -292,3 +292,68 @@ def test_block_output_is_escaped_markdown(tmp_path):
     html = (tmp_path / "site" / "index.html").read_text()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- the block cache: a warm build executes no block ------------------------------------
+
+
+def counting_page(counter: Path, second_block: str = "print(x + 1)") -> str:
+    return f"""
+        # Counting
+
+        ```python exec="on" session="s"
+        with open({str(counter)!r}, "a") as log:
+            log.write("first block ran\\n")
+        x = 41
+        print("first")
+        ```
+
+        ```python exec="on" session="s"
+        {second_block}
+        ```
+    """
+
+
+def runs(counter: Path) -> int:
+    return len(counter.read_text().splitlines()) if counter.exists() else 0
+
+
+def test_warm_build_executes_no_block_and_gives_the_same_page(tmp_path):
+    counter = tmp_path / "runs.txt"
+    root = mini_site(tmp_path, counting_page(counter))
+    env = {"SCRIBBLES_CACHE_DIR": str(tmp_path / "cache")}
+    first = run_build(tmp_path / "cold", cwd=root, env=env)
+    second = run_build(tmp_path / "warm", cwd=root, env=env)
+    assert first.returncode == 0 and second.returncode == 0, first.log + second.log
+    assert runs(counter) == 1
+    cold = (tmp_path / "cold" / "index.html").read_text()
+    assert "42" in cold
+    assert cold == (tmp_path / "warm" / "index.html").read_text()
+
+
+def test_a_changed_block_replays_its_cached_session_before_it(tmp_path):
+    counter = tmp_path / "runs.txt"
+    root = mini_site(tmp_path, counting_page(counter))
+    env = {"SCRIBBLES_CACHE_DIR": str(tmp_path / "cache")}
+    assert run_build(tmp_path / "one", cwd=root, env=env).returncode == 0
+    (root / "docs" / "index.md").write_text(textwrap.dedent(counting_page(counter, "print(x + 2)")))
+    build = run_build(tmp_path / "two", cwd=root, env=env)
+    assert build.returncode == 0, build.log
+    page = (tmp_path / "two" / "index.html").read_text()
+    assert "43" in page and "first" in page  # x came from the replayed first block
+    assert runs(counter) == 2  # once cold, once replayed (its output still from the cache)
+
+
+def test_a_page_can_opt_out_and_the_cache_can_be_disabled(tmp_path):
+    counter = tmp_path / "runs.txt"
+    opted_out = "---\nexec_cache: false\n---\n" + textwrap.dedent(counting_page(counter))
+    root = mini_site(tmp_path, opted_out)
+    env = {"SCRIBBLES_CACHE_DIR": str(tmp_path / "cache")}
+    for name in ("one", "two"):
+        assert run_build(tmp_path / name, cwd=root, env=env).returncode == 0
+    assert runs(counter) == 2
+    (root / "docs" / "index.md").write_text(textwrap.dedent(counting_page(counter)))
+    for name in ("three", "four"):
+        build = run_build(tmp_path / name, cwd=root, env={**env, "SCRIBBLES_NO_CACHE": "1"})
+        assert build.returncode == 0, build.log
+    assert runs(counter) == 4

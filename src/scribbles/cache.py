@@ -22,6 +22,13 @@ Environment variables:
 
 Every call is also recorded in [`CALL_LOG`][scribbles.cache.CALL_LOG] (name, hit or miss,
 seconds), which the benchmark uses to report what each chapter costs.
+
+The site's build also keeps the *printed output of executed blocks* here (see
+`hooks/scribbles_hooks.py`), keyed on the block's code, the code before it in its
+session and [`code_fingerprint`][scribbles.cache.code_fingerprint] of the `scribbles`
+modules that code imports; [`read_entry`][scribbles.cache.read_entry] and
+[`write_entry`][scribbles.cache.write_entry] are the storage it uses. A warm build
+then executes no block at all.
 """
 
 from __future__ import annotations
@@ -48,7 +55,10 @@ __all__ = [
     "cache_enabled",
     "cache_key",
     "cached",
+    "code_fingerprint",
+    "read_entry",
     "source_fingerprint",
+    "write_entry",
 ]
 
 logger = logging.getLogger("scribbles.cache")
@@ -130,8 +140,13 @@ def _module_path(name: str) -> Path | None:
 
 def _imported_scribbles_modules(name: str, path: Path) -> set[str]:
     """Names of the `scribbles` modules that the module `name` imports (one level)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return _scribbles_imports(path.read_text(encoding="utf-8"), package)
+
+
+def _scribbles_imports(source: str, package: str) -> set[str]:
+    """Names under `scribbles` that `source` imports (relative imports from `package`)."""
+    tree = ast.parse(source)
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -181,13 +196,98 @@ def source_fingerprint(module: str) -> str:
         if current in seen or path is None:
             continue
         seen.add(current)
-        pending.extend(_imported_scribbles_modules(current, path))
+        pending.extend(_parsed_imports(current, path, _stamp(path)))
     digest = hashlib.sha256()
     for name in sorted(seen):
         path = _module_path(name)
         assert path is not None
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + _file_digest(path, _stamp(path)) + b"\0")
     return digest.hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """A file's modification time and size: the memo below re-reads it when they change."""
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_imports(name: str, path: Path, stamp: tuple[int, int]) -> frozenset[str]:
+    return frozenset(_imported_scribbles_modules(name, path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_digest(path: Path, stamp: tuple[int, int]) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def code_fingerprint(code: str) -> str:
+    r"""Hash the source of every `scribbles` module that a piece of code imports.
+
+    Like [`source_fingerprint`][scribbles.cache.source_fingerprint], transitively, for
+    code that is not a module of the package (an executed block of a chapter).
+
+    Args:
+        code: Python source.
+
+    Returns:
+        digest: SHA-256 hex digest, 64 characters; the same for code that imports no
+            `scribbles` module at all.
+
+    Raises:
+        SyntaxError: if `code` is not valid Python.
+
+    Examples:
+        >>> a = code_fingerprint("from scribbles.tables import markdown_table")
+        >>> a == code_fingerprint("import scribbles.tables\nprint(1)")
+        True
+        >>> a == code_fingerprint("from scribbles.cache import cached")
+        False
+    """
+    modules = sorted(m for m in _scribbles_imports(code, "") if _module_path(m) is not None)
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(module.encode() + b"\0" + source_fingerprint(module).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def read_entry(namespace: str, key: str) -> tuple[bool, Any]:
+    r"""Read an entry stored by [`write_entry`][scribbles.cache.write_entry].
+
+    Args:
+        namespace: a folder name inside the cache directory, e.g. `"blocks"`.
+        key: the entry's key (a hex digest).
+
+    Returns:
+        found: False when the entry is missing or unreadable (then with a logged
+            warning), or when the cache is disabled.
+        value: the stored value, or None.
+
+    Examples:
+        >>> import os, tempfile
+        >>> os.environ["SCRIBBLES_CACHE_DIR"] = tempfile.mkdtemp()
+        >>> read_entry("blocks", "abc")
+        (False, None)
+        >>> write_entry("blocks", "abc", "<p>output</p>")
+        >>> read_entry("blocks", "abc")
+        (True, '<p>output</p>')
+        >>> del os.environ["SCRIBBLES_CACHE_DIR"]
+    """
+    if not cache_enabled():
+        return False, None
+    return _load(cache_dir() / namespace / f"{key}.pkl")
+
+
+def write_entry(namespace: str, key: str, value: Any) -> None:
+    r"""Store a value atomically under `namespace/key` (nothing when the cache is disabled).
+
+    Args:
+        namespace: a folder name inside the cache directory.
+        key: the entry's key (a hex digest).
+        value: any picklable value.
+    """
+    if cache_enabled():
+        _store(cache_dir() / namespace / f"{key}.pkl", value)
 
 
 def _canonical(value: Any) -> Any:
