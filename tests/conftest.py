@@ -103,3 +103,13 @@ def site_server(built_site) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium for every browser test of the session (Playwright's sync API
+    allows a single running instance per thread)."""
+    from tests.browser_support import chromium
+
+    with chromium() as browser:
+        yield browser

@@ -15,19 +15,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from tests.browser_support import assert_math_rendered, chromium
+from tests.browser_support import assert_math_rendered
 from tests.conftest import page_urls
 
 pytestmark = pytest.mark.browser
 
 PAGES = page_urls()
 SERIOUS = {"serious", "critical"}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @dataclass

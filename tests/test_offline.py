@@ -17,7 +17,7 @@ import pytest
 from benchmarks.offline import build_offline, zip_site
 from playwright.sync_api import Browser, Page
 
-from tests.browser_support import assert_math_rendered, chromium
+from tests.browser_support import assert_math_rendered
 from tests.conftest import DOCS
 from tests.test_site import EXTERNAL_ASSET
 
@@ -51,12 +51,6 @@ def offline_copy(tmp_path_factory) -> OfflineCopy:
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(scratch / "unpacked")
     return OfflineCopy(scratch / "unpacked" / "scribbles", archive)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

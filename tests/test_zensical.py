@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,7 +19,7 @@ import pytest
 from benchmarks.transfer import serve
 from playwright.sync_api import Browser, Page
 
-from tests.browser_support import assert_math_rendered, chromium
+from tests.browser_support import assert_math_rendered
 from tests.conftest import BUILD_ENV, DOCS, ROOT, Build
 from tests.test_site import EXTERNAL_ASSET
 
@@ -156,12 +155,6 @@ def test_every_module_documented_for_mkdocs_is_documented_for_zensical(
     mkdocs_ids = ids(built_site.site)
     assert len(mkdocs_ids) > 50
     assert sorted(mkdocs_ids - ids(zensical_site)) == []
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def watch(page: Page, base: str) -> list[str]:

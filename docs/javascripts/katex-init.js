@@ -34,15 +34,14 @@ async function renderRemainingMath(body) {
 }
 
 // Accessibility (axe "scrollable-region-focusable"): a table or formula wider than the
-// column scrolls sideways; make such a region reachable with the keyboard.
+// column scrolls sideways; make such a region reachable with the keyboard. All sizes are
+// read first and written after, so the page is laid out once, not once per formula.
 function focusableScrollRegions(body) {
-  for (const region of body.querySelectorAll(
-    ".md-typeset__scrollwrap, .katex-display, .md-typeset .arithmatex",
-  )) {
-    if (region.scrollWidth > region.clientWidth && !region.hasAttribute("tabindex")) {
-      region.tabIndex = 0;
-    }
-  }
+  const regions = [...body.querySelectorAll(".md-typeset__scrollwrap, .katex-display, div.arithmatex")];
+  const overflowing = regions.filter(
+    (region) => !region.hasAttribute("tabindex") && region.scrollWidth > region.clientWidth,
+  );
+  for (const region of overflowing) region.tabIndex = 0;
 }
 
 // `document$` is Material's observable: it fires on first load and after each instant
