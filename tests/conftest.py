@@ -113,3 +113,12 @@ def browser():
 
     with chromium() as browser:
         yield browser
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cache, no storage) and page for one test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()

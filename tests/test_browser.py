@@ -7,15 +7,13 @@ drives it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.browser_support import assert_math_rendered
+from tests.browser_support import PageProblems, assert_math_rendered, served_from, watch
 from tests.conftest import page_urls
 
 pytestmark = pytest.mark.browser
@@ -24,72 +22,8 @@ PAGES = page_urls()
 SERIOUS = {"serious", "critical"}
 
 
-@dataclass
-class PageProblems:
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    failed_requests: list[str] = field(default_factory=list)
-    http_errors: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-
-    def all(self) -> list[str]:
-        return [
-            *self.console_errors,
-            *self.page_errors,
-            *self.failed_requests,
-            *self.http_errors,
-            *self.foreign_requests,
-        ]
-
-
-def watch(page: Page, base_url: str) -> PageProblems:
-    """Record every problem a reader's browser would see; block requests to other hosts."""
-    problems = PageProblems()
-    own_host = urlparse(base_url).netloc
-
-    def route(route) -> None:
-        url = route.request.url
-        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).netloc == own_host:
-            route.continue_()
-        else:
-            problems.foreign_requests.append(url)
-            route.abort()
-
-    page.route("**/*", route)
-    page.on(
-        "console",
-        lambda m: problems.console_errors.append(m.text) if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
-    page.on(
-        "requestfailed",
-        lambda r: (
-            problems.failed_requests.append(f"{r.url} ({r.failure})")
-            if urlparse(r.url).netloc == own_host
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            problems.http_errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/404.html")
-            else None
-        ),
-    )
-    return problems
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def open_page(page: Page, base_url: str, path: str) -> PageProblems:
-    problems = watch(page, base_url)
+    problems = watch(page, served_from(base_url))
     page.goto(base_url + path, wait_until="networkidle")
     return problems
 

@@ -9,21 +9,19 @@ recorded and aborted, so a CDN script or a font from another host fails the test
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from benchmarks.offline import build_offline, zip_site
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.browser_support import assert_math_rendered
+from tests.browser_support import assert_math_rendered, from_files, watch
 from tests.conftest import DOCS
 from tests.test_site import EXTERNAL_ASSET
 
 pytestmark = [pytest.mark.build, pytest.mark.browser]
 
-LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 PAGE_LOAD_TIMEOUT_MS = 60_000
 
 
@@ -51,59 +49,6 @@ def offline_copy(tmp_path_factory) -> OfflineCopy:
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(scratch / "unpacked")
     return OfflineCopy(scratch / "unpacked" / "scribbles", archive)
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@dataclass
-class Traffic:
-    requests: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-
-    def problems(self) -> list[str]:
-        return [
-            *(f"request to another host: {url}" for url in self.foreign),
-            *(f"failed: {failure}" for failure in self.failed),
-            *(f"console: {text}" for text in self.console_errors),
-            *(f"page error: {text}" for text in self.page_errors),
-        ]
-
-
-def record(page: Page) -> Traffic:
-    """Route every request of `page` (and its workers and frames); abort other hosts."""
-    traffic = Traffic()
-
-    def route(route) -> None:
-        url = route.request.url
-        traffic.requests.append(url)
-        if url.startswith(LOCAL_SCHEMES):
-            route.continue_()
-        else:
-            traffic.foreign.append(url)
-            route.abort()
-
-    page.context.route("**/*", route)
-    page.on(
-        "console",
-        lambda m: traffic.console_errors.append(m.text) if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda error: traffic.page_errors.append(str(error)))
-    page.on(
-        "requestfailed",
-        lambda r: (
-            traffic.failed.append(f"{r.url} ({r.failure})") if r.url.startswith("file:") else None
-        ),
-    )
-    return traffic
 
 
 def html_pages(root: Path) -> list[str]:
@@ -139,13 +84,13 @@ def test_pages_are_files_and_load_nothing_from_another_host(offline_copy: Offlin
 def test_page_opens_from_file_without_errors_and_renders_math(
     offline_copy: OfflineCopy, page: Page, name: str
 ):
-    traffic = record(page)
+    traffic = watch(page, from_files)
     page.goto((offline_copy.root / name).as_uri(), wait_until="load")
     page.wait_for_load_state("networkidle")  # late requests (search worker, fonts)
     assert_math_rendered(page)
     assert page.locator("article .arithmatex .katex").count() > 0
-    assert traffic.problems() == []
-    assert all(url.startswith(LOCAL_SCHEMES) for url in traffic.requests)
+    assert traffic.all() == []
+    assert all(from_files(url) for url in traffic.requests)
     # Math was rendered at build time: KaTeX's scripts are not needed, so not loaded.
     assert not any(url.endswith("katex.min.js") for url in traffic.requests)
 
@@ -155,17 +100,17 @@ def test_every_page_opens_from_file_without_errors(
     offline_copy: OfflineCopy, page: Page, name: str
 ):
     assert (offline_copy.root / name).is_file(), f"{name} is not in the offline copy"
-    traffic = record(page)
+    traffic = watch(page, from_files)
     page.goto((offline_copy.root / name).as_uri(), wait_until="load", timeout=PAGE_LOAD_TIMEOUT_MS)
     # Late requests (the favicon, fonts) are waited for, not cut short.
     page.wait_for_load_state("networkidle", timeout=PAGE_LOAD_TIMEOUT_MS)
     assert_math_rendered(page)
-    assert traffic.problems() == []
-    assert all(url.startswith(LOCAL_SCHEMES) for url in traffic.requests)
+    assert traffic.all() == []
+    assert all(from_files(url) for url in traffic.requests)
 
 
 def test_search_works_offline(offline_copy: OfflineCopy, page: Page):
-    traffic = record(page)
+    traffic = watch(page, from_files)
     page.goto((offline_copy.root / "index.html").as_uri(), wait_until="load")
     page.keyboard.press("s")  # Material's search shortcut
     # The index (search/search_index.js) is built in the iframe worker first; a query
@@ -186,14 +131,14 @@ def test_search_works_offline(offline_copy: OfflineCopy, page: Page):
     page.click(f".md-search-result__item a[href='{attention}']")
     page.wait_for_url("**/deep/attention.html*")
     page.wait_for_selector("article .arithmatex .katex")
-    assert traffic.problems() == []
+    assert traffic.all() == []
 
 
 def test_navigation_between_pages_works_from_file(offline_copy: OfflineCopy, page: Page):
-    traffic = record(page)
+    traffic = watch(page, from_files)
     page.goto((offline_copy.root / "index.html").as_uri(), wait_until="load")
     page.locator("article a[href$='deep/attention.html']").first.click()
     page.wait_for_url("**/deep/attention.html")
     page.wait_for_selector("article .arithmatex .katex")
     assert_math_rendered(page)
-    assert traffic.problems() == []
+    assert traffic.all() == []

@@ -13,13 +13,12 @@ import html
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from benchmarks.transfer import serve
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from tests.browser_support import assert_math_rendered
+from tests.browser_support import assert_math_rendered, served_from, watch
 from tests.conftest import BUILD_ENV, DOCS, ROOT, Build
 from tests.test_site import EXTERNAL_ASSET
 
@@ -157,29 +156,6 @@ def test_every_module_documented_for_mkdocs_is_documented_for_zensical(
     assert sorted(mkdocs_ids - ids(zensical_site)) == []
 
 
-def watch(page: Page, base: str) -> list[str]:
-    """Problems a reader's browser would see; requests to other hosts are aborted."""
-    problems: list[str] = []
-    host = urlparse(base).netloc
-
-    def route(route) -> None:
-        url = route.request.url
-        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).netloc == host:
-            route.continue_()
-        else:
-            problems.append(f"request to another host: {url}")
-            route.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("requestfailed", lambda r: problems.append(f"{r.url} ({r.failure})"))
-    page.on(
-        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
-    )
-    return problems
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("path", ["/deep/attention/", "/reference/attention/"])
 def test_zensical_pages_render_math_without_errors(zensical_site: Path, browser: Browser, path):
@@ -187,7 +163,7 @@ def test_zensical_pages_render_math_without_errors(zensical_site: Path, browser:
     try:
         page = context.new_page()
         with serve(zensical_site) as base:
-            problems = watch(page, base)
+            problems = watch(page, served_from(base)).all()
             page.goto(base + path, wait_until="networkidle")
             assert_math_rendered(page)
             assert page.locator("article .arithmatex .katex").count() > 0
