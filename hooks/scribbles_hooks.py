@@ -405,6 +405,8 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
 
 
 def on_post_build(config: Any) -> None:
+    # `mkdocs serve` loads this module anew for every rebuild: end this build's renderer.
+    _KATEX.close()
     site = Path(config["site_dir"])
     for target, notebook in _NOTEBOOKS.items():
         (site / target).parent.mkdir(parents=True, exist_ok=True)

@@ -73,10 +73,11 @@ def test_math_is_rendered_at_build_time(built_site: Build):
     element = re.compile(r'<(span|div) class="arithmatex">(.{0,40})', flags=re.DOTALL)
     total = 0
     for page in html_pages(built_site.site):
-        for match in element.finditer(page.read_text(encoding="utf-8")):
+        text = page.read_text(encoding="utf-8")
+        for match in element.finditer(text):
             total += 1
             assert match[2].startswith('<span class="katex'), f"{page}: raw math {match[2]!r}"
-        prose = re.sub(r"<(pre|code)\b.*?</\1>", "", page.read_text(encoding="utf-8"), flags=re.S)
+        prose = re.sub(r"<(pre|code)\b.*?</\1>", "", text, flags=re.S)
         assert "$$" not in prose, f"{page}: a $$ block that Markdown did not read as math"
     assert total > 1000, "the chapters hold well over a thousand formulas"
     attention = (built_site.site / "deep" / "attention" / "index.html").read_text()

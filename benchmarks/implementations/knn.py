@@ -7,9 +7,7 @@ kept for each, the two being run alternately.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
+from benchmarks.timing import best_times, comparison
 from sklearn.datasets import load_digits
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -19,38 +17,13 @@ GOAL = 1.5
 REPEATS = 15
 
 
-def best_times(
-    first: Callable[[], object], second: Callable[[], object], repeats: int = REPEATS
-) -> tuple[float, float]:
-    """Best-of-`repeats` wall times (seconds) of two calls, run alternately after a warm-up.
-
-    Alternating the two keeps them under the same machine load, which matters on a
-    shared machine.
-    """
-    first(), second()
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeats):
-        for function, record in ((first, times[0]), (second, times[1])):
-            start = time.perf_counter()
-            function()
-            record.append(time.perf_counter() - start)
-    return min(times[0]), min(times[1])
-
-
 def run() -> dict[str, dict[str, float]]:
     """Return `{"knn_predict": {"ours_s", "reference_s", "ratio", "goal"}}`."""
     X, y = load_digits(return_X_y=True)
     ours = KNNClassifier(n_neighbors=5).fit(X[::2], y[::2])
     reference = KNeighborsClassifier(n_neighbors=5, algorithm="brute").fit(X[::2], y[::2])
-    ours_s, reference_s = best_times(lambda: ours.predict(X), lambda: reference.predict(X))
-    return {
-        "knn_predict": {
-            "ours_s": ours_s,
-            "reference_s": reference_s,
-            "ratio": ours_s / reference_s,
-            "goal": GOAL,
-        }
-    }
+    ours_s, reference_s = best_times(lambda: ours.predict(X), lambda: reference.predict(X), REPEATS)
+    return comparison("knn_predict", ours_s, reference_s, GOAL)
 
 
 if __name__ == "__main__":

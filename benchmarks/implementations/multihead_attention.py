@@ -10,30 +10,14 @@ two under the same load.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import torch
+from benchmarks.timing import best_times, comparison
 
 from scribbles.attention import MultiHeadAttention
 
 GOAL = 1.5
 REPEATS = 10
 BATCH, LENGTH, D_MODEL, HEADS = 8, 256, 256, 8
-
-
-def best_times(
-    first: Callable[[], object], second: Callable[[], object], repeats: int = REPEATS
-) -> tuple[float, float]:
-    """Best-of-`repeats` wall times (seconds) of two calls, run alternately after a warm-up."""
-    first(), second()
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeats):
-        for function, record in ((first, times[0]), (second, times[1])):
-            start = time.perf_counter()
-            function()
-            record.append(time.perf_counter() - start)
-    return min(times[0]), min(times[1])
 
 
 def run() -> dict[str, dict[str, float]]:
@@ -46,17 +30,12 @@ def run() -> dict[str, dict[str, float]]:
         ours = MultiHeadAttention.from_torch(reference).eval()
         x = torch.randn(BATCH, LENGTH, D_MODEL)
         with torch.no_grad():
-            ours_s, reference_s = best_times(lambda: ours(x, x, x), lambda: reference(x, x, x))
+            ours_s, reference_s = best_times(
+                lambda: ours(x, x, x), lambda: reference(x, x, x), REPEATS
+            )
     finally:
         torch.set_num_threads(threads)
-    return {
-        "multihead_attention_forward": {
-            "ours_s": ours_s,
-            "reference_s": reference_s,
-            "ratio": ours_s / reference_s,
-            "goal": GOAL,
-        }
-    }
+    return comparison("multihead_attention_forward", ours_s, reference_s, GOAL)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,7 @@ step per SMO iteration, so the goal is a ratio of at most 10.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
+from benchmarks.timing import best_time, comparison
 from sklearn.datasets import make_moons
 from sklearn.svm import SVC as SklearnSVC
 
@@ -21,30 +19,12 @@ REPEATS = 7
 N_SAMPLES = 1_000
 
 
-def best_time(function: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Best-of-`repeats` wall time of `function()` in seconds (after one warm-up call)."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def run() -> dict[str, dict[str, float]]:
     """Return `{"svm_fit": {"ours_s", "reference_s", "ratio", "goal"}}`."""
     X, y = make_moons(N_SAMPLES, noise=0.2, random_state=0)
-    ours_s = best_time(lambda: SVC().fit(X, y))
-    reference_s = best_time(lambda: SklearnSVC().fit(X, y))
-    return {
-        "svm_fit": {
-            "ours_s": ours_s,
-            "reference_s": reference_s,
-            "ratio": ours_s / reference_s,
-            "goal": GOAL,
-        }
-    }
+    ours_s = best_time(lambda: SVC().fit(X, y), REPEATS)
+    reference_s = best_time(lambda: SklearnSVC().fit(X, y), REPEATS)
+    return comparison("svm_fit", ours_s, reference_s, GOAL)
 
 
 if __name__ == "__main__":

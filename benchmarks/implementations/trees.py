@@ -8,9 +8,7 @@ features at once), the tree itself is grown by a Python loop over nodes.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
+from benchmarks.timing import best_time, comparison
 from sklearn.datasets import make_classification
 from sklearn.tree import DecisionTreeClassifier as SklearnTree
 
@@ -21,30 +19,14 @@ REPEATS = 7
 N_SAMPLES = 1_000
 
 
-def best_time(function: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Best-of-`repeats` wall time of `function()` in seconds (after one warm-up call)."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def run() -> dict[str, dict[str, float]]:
     """Return `{"tree_fit": {"ours_s", "reference_s", "ratio", "goal"}}`."""
     X, y = make_classification(N_SAMPLES, n_features=20, n_informative=10, random_state=0)
-    ours_s = best_time(lambda: DecisionTreeClassifier("gini").fit(X, y))
-    reference_s = best_time(lambda: SklearnTree(criterion="gini", random_state=0).fit(X, y))
-    return {
-        "tree_fit": {
-            "ours_s": ours_s,
-            "reference_s": reference_s,
-            "ratio": ours_s / reference_s,
-            "goal": GOAL,
-        }
-    }
+    ours_s = best_time(lambda: DecisionTreeClassifier("gini").fit(X, y), REPEATS)
+    reference_s = best_time(
+        lambda: SklearnTree(criterion="gini", random_state=0).fit(X, y), REPEATS
+    )
+    return comparison("tree_fit", ours_s, reference_s, GOAL)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,15 @@ def _per_channel(parameter: Tensor, ndim: int) -> Tensor:
     return parameter.reshape(1, -1, *([1] * (ndim - 2)))
 
 
+def _channel_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """γ ⊙ y + β with one γ and β per channel (either may be absent)."""
+    if weight is not None:
+        y = y * _per_channel(weight, y.dim())
+    if bias is not None:
+        y = y + _per_channel(bias, y.dim())
+    return y
+
+
 def _standardize(x: Tensor, mean: Tensor, variance: Tensor, eps: float) -> Tensor:
     """(x - μ) / sqrt(σ² + ε)."""
     return (x - mean) / torch.sqrt(variance + eps)
@@ -171,11 +180,7 @@ def batch_norm(
             )
         mean, variance = running_mean, running_var
     y = _standardize(x, _per_channel(mean, x.dim()), _per_channel(variance, x.dim()), eps)
-    if weight is not None:
-        y = y * _per_channel(weight, x.dim())
-    if bias is not None:
-        y = y + _per_channel(bias, x.dim())
-    return y
+    return _channel_affine(y, weight, bias)
 
 
 def layer_norm(
@@ -291,11 +296,7 @@ def instance_norm(
     mean = x.mean(dim=dims, keepdim=True)  # (N, C, 1, ...)
     variance = x.var(dim=dims, correction=0, keepdim=True)
     y = _standardize(x, mean, variance, eps)
-    if weight is not None:
-        y = y * _per_channel(weight, x.dim())
-    if bias is not None:
-        y = y + _per_channel(bias, x.dim())
-    return y
+    return _channel_affine(y, weight, bias)
 
 
 def group_norm(
@@ -350,11 +351,7 @@ def group_norm(
     mean = grouped.mean(dim=-1, keepdim=True)  # (N, G, 1)
     variance = grouped.var(dim=-1, correction=0, keepdim=True)
     y = _standardize(grouped, mean, variance, eps).reshape(x.shape)
-    if weight is not None:
-        y = y * _per_channel(weight, x.dim())
-    if bias is not None:
-        y = y + _per_channel(bias, x.dim())
-    return y
+    return _channel_affine(y, weight, bias)
 
 
 def statistics_groups(method: str, shape: Sequence[int], num_groups: int = 1) -> Tensor:
