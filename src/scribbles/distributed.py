@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import itertools
 import math
@@ -1468,5 +1469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(format_report(report), flush=True)
             dist.barrier()
     finally:
+        # A DDP wrapper left in a reference cycle would otherwise be freed at interpreter
+        # exit, after its process group, and gloo's threads abort the process there
+        # ("terminate called without an active exception").
+        gc.collect()
         dist.destroy_process_group()
     return 0 if report["identical"] else 1
