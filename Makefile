@@ -47,7 +47,7 @@ java:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }
 
 serve: setup
-	SCRIBBLES_SHOW_TRACEBACKS=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+	SCRIBBLES_SHOW_TRACEBACKS=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload --dirty
 
 docs: setup
 	$(BIN)/mkdocs build --strict --clean

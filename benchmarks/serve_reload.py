@@ -1,6 +1,6 @@
 """`make bench`: how long `make serve` takes to show an edit (prose, and package source).
 
-The server runs `mkdocs serve --livereload` exactly as `make serve` does, on 127.0.0.1
+The server runs `mkdocs serve --livereload --dirty` exactly as `make serve` does, on 127.0.0.1
 and a free port, over a *snapshot* of the project in a temporary directory (docs, src,
 hooks, overrides, includes, mkdocs.yml; node_modules linked). Editing the snapshot, not
 the working tree, keeps other people's builds and servers undisturbed; `scribbles` is
@@ -43,6 +43,10 @@ SNAPSHOT = ("docs", "src", "hooks", "overrides", "includes", "mkdocs.yml")
 STARTUP_TIMEOUT_S = 1800  # the first build of the whole site, on a loaded machine
 REBUILD_TIMEOUT_S = 600
 POLL_S = 0.05
+# `make serve`'s options besides the address (tests/test_serve.py checks the Makefile):
+# --dirty rebuilds only the pages an edit touches (hooks/scribbles_hooks.py adds the
+# pages whose `scribbles` code changed, and keeps the search index and anchors whole).
+SERVE_OPTIONS = ("--dirty",)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class Probe:
 
 PROBES = (
     Probe("prose", "docs/deep/attention.md", "/deep/attention/", "end"),
-    Probe("source", "src/scribbles/tables.py", "/reference/foundations/", "docstring"),
+    Probe("source", "src/scribbles/tables.py", "/reference/tables/", "docstring"),
 )
 
 
@@ -167,13 +171,14 @@ def measure_probe(root: Path, base: str, probe: Probe, server, trial: int) -> fl
 def measure(
     trials: int = 3,
     verbose: bool = True,
-    options: tuple[str, ...] = (),
+    options: tuple[str, ...] = SERVE_OPTIONS,
     env_extra: dict[str, str] | None = None,
 ) -> dict[str, object]:
     """Return `{"serve_reload_s": {"prose": s, "source": s}, "serve_reload_detail": {...}}`.
 
-    `options` (e.g. `("--dirty",)`) and `env_extra` (e.g. `{"SCRIBBLES_NO_EXEC": "1"}`)
-    measure variants of `make serve`; the benchmark measures `make serve` itself.
+    `options` (e.g. `()`, a full rebuild per edit) and `env_extra` (e.g.
+    `{"SCRIBBLES_NO_EXEC": "1"}`) measure variants of `make serve`; the benchmark
+    measures `make serve` itself.
     """
     with tempfile.TemporaryDirectory(prefix="scribbles-serve-") as scratch:
         root = Path(scratch)
@@ -207,10 +212,10 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=3)
-    parser.add_argument("--dirty", action="store_true", help="serve with --dirty")
+    parser.add_argument("--full", action="store_true", help="without --dirty: rebuild all")
     parser.add_argument("--no-exec", action="store_true", help="with SCRIBBLES_NO_EXEC=1")
     args = parser.parse_args()
-    options = ("--dirty",) if args.dirty else ()
+    options = () if args.full else SERVE_OPTIONS
     env_extra = {"SCRIBBLES_NO_EXEC": "1"} if args.no_exec else None
     print(json.dumps(measure(args.trials, options=options, env_extra=env_extra), indent=2))
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html as html_lib
+import importlib.util
 import json
 import logging
 import os
@@ -40,11 +41,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 from mkdocs.exceptions import PluginError
 
 log = logging.getLogger("mkdocs.hooks.scribbles")
@@ -179,10 +183,376 @@ def on_config(config: Any) -> Any:
     return config
 
 
+def package_stamp() -> tuple[tuple[str, int, int], ...]:
+    """Path, modification time and size of every source file of `scribbles` (not imported)."""
+    spec = importlib.util.find_spec("scribbles")
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    stamps = []
+    for folder in spec.submodule_search_locations:
+        for path in sorted(Path(folder).rglob("*.py")):
+            status = path.stat()
+            stamps.append((str(path), status.st_mtime_ns, status.st_size))
+    return tuple(stamps)
+
+
 def on_pre_build(config: Any) -> None:
-    for name in [m for m in sys.modules if m == "scribbles" or m.startswith("scribbles.")]:
-        del sys.modules[name]
-    _install_block_cache()
+    _BUILD.clear()
+    _BUILD["rebuilt"] = set()
+    # Blocks must run against the package as it is on disk: when a file of it changed
+    # since the last build of this process (`mkdocs serve`), import it anew.
+    stamp = package_stamp()
+    if stamp != getattr(_SERVE, "package_stamp", None):
+        for name in [m for m in sys.modules if m == "scribbles" or m.startswith("scribbles.")]:
+            del sys.modules[name]
+        _SERVE.package_stamp = stamp
+    install_block_cache()
+
+
+# --- pre-execution in a second process (hooks/preexecute.py) --------------------------
+
+PREEXECUTE_SCRIPT = Path(__file__).resolve().parent / "preexecute.py"
+_PREEXEC: dict[str, Any] = {}  # this build's worker: process, claims folder, its pages
+_WORKER_SECONDS: dict[str, float] = {}  # seconds the worker spent on a page
+
+
+def preexecution_enabled() -> bool:
+    """A second process helps when blocks run and are cached, and there is a second core.
+
+    `SCRIBBLES_PREEXEC=0` turns it off (the build then runs every block itself).
+    """
+    from scribbles.cache import cache_enabled
+
+    wanted = os.environ.get("SCRIBBLES_PREEXEC", "1").strip().lower() not in {"0", "false", "no"}
+    return wanted and cache_enabled() and not execution_disabled() and (os.cpu_count() or 1) > 1
+
+
+def executes_cached_blocks(path: Path) -> bool:
+    """Does the page at `path` have executed blocks that go through the block cache?"""
+    from mkdocs.utils.meta import get_data
+
+    text = path.read_text(encoding="utf-8-sig")
+    if not _EXEC_FENCE.search(text):
+        return False
+    return get_data(text)[1].get("exec_cache", True) is not False
+
+
+def claim_name(page: str) -> str:
+    """The file name stem of a page's claim and done files."""
+    return hashlib.sha256(page.encode()).hexdigest()[:20]
+
+
+def try_claim(claims: Path, page: str) -> bool:
+    """Take `page` for the calling process (atomic); False when the other one has it."""
+    try:
+        descriptor = os.open(claims / f"{claim_name(page)}.claim", os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        return False
+    os.close(descriptor)
+    return True
+
+
+def mark_done(claims: Path, page: str, seconds: float) -> None:
+    """Publish that `page`'s blocks are in the cache (written, then renamed: atomic)."""
+    done = claims / f"{claim_name(page)}.done"
+    partial = done.with_suffix(".partial")
+    partial.write_text(json.dumps({"page": page, "seconds": seconds}))
+    partial.replace(done)
+
+
+def start_preexecution(pages: list[str], config: Any) -> None:
+    """Start the worker on `pages` (in MkDocs' order; the worker takes them backwards)."""
+    if len(pages) < 2 or not preexecution_enabled():
+        return
+    claims = Path(tempfile.mkdtemp(prefix="scribbles-claims-"))
+    config_file = Path(config["config_file_path"])
+    with (claims / "worker.log").open("w") as log_file:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, str(PREEXECUTE_SCRIPT), "--config", str(config_file)),
+                *("--claims", str(claims), *reversed(pages)),
+            ],
+            cwd=config_file.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    _PREEXEC.update(process=process, claims=claims, pages=set(pages))
+
+
+def wait_for_preexecution(page: str) -> float:
+    """Before converting `page`: claim it, or wait until the worker has run its blocks.
+
+    Returns the seconds the worker spent on the page (0 when the build runs it itself).
+    """
+    if not _PREEXEC or page not in _PREEXEC["pages"]:
+        return 0.0
+    claims: Path = _PREEXEC["claims"]
+    if try_claim(claims, page):
+        return 0.0
+    done = claims / f"{claim_name(page)}.done"
+    while not done.exists():
+        if _PREEXEC["process"].poll() is not None and not done.exists():
+            return 0.0  # the worker stopped: this build runs the page's blocks itself
+        time.sleep(0.02)
+    return float(json.loads(done.read_text())["seconds"])
+
+
+def stop_preexecution(error: bool = False) -> None:
+    """End the worker (it has normally finished: every page is claimed by then)."""
+    if not _PREEXEC:
+        return
+    process: subprocess.Popen[bytes] = _PREEXEC["process"]
+    claims: Path = _PREEXEC["claims"]
+    if error:
+        process.kill()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    worker_log = (claims / "worker.log").read_text(errors="replace")
+    done = sorted(claims.glob("*.done"))
+    log.info(
+        f"pre-execution worker ran the blocks of {len(done)} page(s), exit code "
+        f"{process.returncode}" + (f":\n{worker_log[-2000:]}" if process.returncode else "")
+    )
+    shutil.rmtree(claims, ignore_errors=True)
+    _PREEXEC.clear()
+
+
+def on_build_error(error: Exception) -> None:
+    stop_preexecution(error=True)
+    _KATEX.close()
+
+
+# --- `mkdocs serve --dirty`: rebuild only what an edit touches ------------------------
+#
+# MkDocs' --dirty rebuilds a page only when its Markdown is newer than its HTML. That
+# misses pages whose executed blocks or `:::` directives read a `scribbles` module that
+# changed, and it leaves the rebuilt pages with half a site's worth of state: the search
+# index holds only them, and autorefs knows only their anchors. The state below lives
+# for the whole `mkdocs serve` process (MkDocs reloads this module's config, plugins and
+# possibly the module itself for each rebuild) and fills those gaps.
+
+_SERVE = sys.modules.setdefault("_scribbles_serve_state", ModuleType("_scribbles_serve_state"))
+_BUILD: dict[str, Any] = {"rebuilt": set()}  # this build: URLs of the pages converted
+_SITE_INPUTS = ("mkdocs.yml", "hooks", "overrides", "includes")  # change => rebuild all
+_SCRIBBLES_NAME = re.compile(r"\bscribbles(?:\.\w+)+")
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    _SERVE.__dict__.update(dirty=dirty, last=None)
+
+
+def site_inputs_stamp(config: Any, pages: list[str]) -> tuple[Any, ...]:
+    """What every page depends on: configuration, hooks, templates, snippets, the nav."""
+    root = Path(config["config_file_path"]).parent
+    stamps = []
+    for name in _SITE_INPUTS:
+        paths = [root / name] if (root / name).is_file() else sorted((root / name).rglob("*"))
+        for path in paths:
+            if path.is_file() and "__pycache__" not in path.parts:
+                status = path.stat()
+                stamps.append((str(path.relative_to(root)), status.st_mtime_ns, status.st_size))
+    return (tuple(stamps), tuple(pages))
+
+
+def module_facts(name: str, path: Path) -> tuple[bytes, bytes, frozenset[str]]:
+    """A module file's code digest (no docstrings), text digest and `scribbles` imports.
+
+    Memoised on the file's modification time and size for the whole `mkdocs serve`
+    process, so that a rebuild parses only the files that changed.
+    """
+    from scribbles.cache import _imported_scribbles_modules, code_digest
+
+    memo = _SERVE.__dict__.setdefault("module_facts", {})
+    status = path.stat()
+    key = (name, str(path), status.st_mtime_ns, status.st_size)
+    if key not in memo:
+        text = path.read_bytes()
+        memo[key] = (
+            bytes.fromhex(code_digest(text.decode("utf-8"))),
+            hashlib.sha256(text).digest(),
+            frozenset(_imported_scribbles_modules(name, path)),
+        )
+    return memo[key]
+
+
+def page_dependencies(text: str) -> str:
+    """A digest of the `scribbles` code a page's Markdown depends on.
+
+    Every dotted name `scribbles.x.y` in the page (imports in executed blocks, `:::`
+    directives, cross-references) counts, with the modules it imports, transitively, as
+    the block cache counts them (the code, not the docstrings); a page with `:::`
+    directives also depends on the exact text of the modules it documents.
+    """
+    from scribbles.cache import _module_path
+
+    names = sorted(set(_SCRIBBLES_NAME.findall(text)))
+    named = {".".join(n.split(".")[:i]) for n in names for i in range(2, n.count(".") + 2)}
+    documents = re.search(r"^:::", text, flags=re.MULTILINE) is not None
+    digest = hashlib.sha256()
+    pending, seen = sorted(named), set()
+    while pending:
+        name = pending.pop()
+        path = _module_path(name)
+        if name in seen or path is None:
+            continue
+        seen.add(name)
+        code, exact, imports = module_facts(name, path)
+        digest.update(name.encode() + b"\0" + code)
+        if documents and name in named:
+            digest.update(exact)
+        pending.extend(sorted(imports))
+    return digest.hexdigest()
+
+
+def _page_stamps(pages: list[Any], docs: Path) -> dict[str, str]:
+    return {
+        f.src_uri: page_dependencies((docs / f.src_uri).read_text(encoding="utf-8-sig"))
+        for f in pages
+    }
+
+
+def _always_modified() -> bool:
+    return True
+
+
+def mark_stale_pages(pages: list[Any], config: Any) -> list[str]:
+    """In a `--dirty` rebuild, mark the pages an edit outside their Markdown touched.
+
+    Returns the source paths marked. Everything is marked when a site-wide input changed;
+    else a page is marked when the `scribbles` code it depends on changed, and pages
+    that opt out of the block cache (they read other files) are always rebuilt.
+    """
+    if not getattr(_SERVE, "dirty", False):
+        return []
+    docs = Path(config["docs_dir"])
+    inputs = site_inputs_stamp(config, [f.src_uri for f in pages])
+    stamps = _page_stamps(pages, docs)
+    _BUILD.update(inputs=inputs, stamps=stamps)
+    last = getattr(_SERVE, "last", None)
+    if last is None:
+        return []
+    everything = inputs != last["inputs"]
+    marked = []
+    for file in pages:
+        path = docs / file.src_uri
+        reads_files = bool(_EXEC_FENCE.search(path.read_text(encoding="utf-8-sig")))
+        reads_files = reads_files and not executes_cached_blocks(path)
+        if everything or reads_files or stamps[file.src_uri] != last["stamps"].get(file.src_uri):
+            file.is_modified = _always_modified  # read by MkDocs' --dirty logic
+            marked.append(file.src_uri)
+    return marked
+
+
+def keep_compiled_templates(env: jinja2.Environment) -> None:
+    """Under `mkdocs serve --dirty`, reuse `env`'s compiled templates across rebuilds."""
+    if getattr(_SERVE, "dirty", False):
+        env.bytecode_cache = TemplateCodeCache(_SERVE.__dict__.setdefault("templates", {}))
+
+
+def on_files(files: Any, config: Any) -> Any:
+    pages = list(files.documentation_pages())
+    mark_stale_pages(pages, config)
+    dirty = getattr(_SERVE, "dirty", False)
+    if dirty and "mkdocstrings" in config.plugins:  # the API reference's templates
+        keep_compiled_templates(config.plugins["mkdocstrings"].get_handler("python").env)
+    converted = [f for f in pages if not dirty or f.is_modified()]
+    docs = Path(config["docs_dir"])
+    start_preexecution(
+        [f.src_uri for f in converted if executes_cached_blocks(docs / f.src_uri)], config
+    )
+    return files
+
+
+def _autorefs(config: Any) -> Any:
+    return config.plugins.get("autorefs")
+
+
+class TemplateCodeCache(jinja2.BytecodeCache):
+    """Compiled Jinja templates kept in memory for the whole `mkdocs serve` process
+    (MkDocs makes a new template environment for every rebuild)."""
+
+    def __init__(self, store: dict[str, bytes]) -> None:
+        self.store = store
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+def on_env(env: Any, config: Any, files: Any) -> Any:
+    keep_compiled_templates(env)  # the theme's templates
+    # Before autorefs resolves cross-references (its on_env runs late): in a --dirty
+    # rebuild, give it the anchors of the pages that were not rebuilt.
+    last = getattr(_SERVE, "last", None)
+    autorefs = _autorefs(config)
+    if getattr(_SERVE, "dirty", False) and last is not None and autorefs is not None:
+        rebuilt = _BUILD["rebuilt"]
+        for name in ("_primary_url_map", "_secondary_url_map"):
+            current = getattr(autorefs, name)
+            for identifier, urls in last[name].items():
+                kept = [u for u in urls if u.split("#")[0] not in rebuilt]
+                if kept and identifier not in current:
+                    current[identifier] = kept
+        for identifier, title in last["_title_map"].items():
+            autorefs._title_map.setdefault(identifier, title)
+    return env
+
+
+def merge_search_index(
+    site: Path, previous: dict[str, Any] | None, rebuilt: set[str]
+) -> dict[str, Any] | None:
+    """The search index of a --dirty rebuild: the rebuilt pages' entries replace their old
+    ones, in the old order; every other page keeps its entries."""
+    path = site / "search" / "search_index.json"
+    if not path.is_file():
+        return previous
+    index = json.loads(path.read_text(encoding="utf-8"))
+    if previous is None:
+        return index
+    fresh: dict[str, list[Any]] = {}
+    for entry in index["docs"]:
+        fresh.setdefault(entry["location"].split("#")[0], []).append(entry)
+    docs, placed = [], set()
+    for entry in previous["docs"]:
+        page = entry["location"].split("#")[0]
+        if page not in rebuilt:
+            docs.append(entry)
+        elif page not in placed:
+            docs.extend(fresh.get(page, []))
+            placed.add(page)
+    for page, entries in fresh.items():
+        if page not in placed and page not in {e["location"].split("#")[0] for e in docs}:
+            docs.extend(entries)
+    merged = {**index, "docs": docs}
+    path.write_text(json.dumps(merged, separators=(",", ":")), encoding="utf-8")
+    return merged
+
+
+def remember_build(config: Any) -> None:
+    """Keep what the next --dirty rebuild needs (only under `mkdocs serve --dirty`)."""
+    if not getattr(_SERVE, "dirty", False):
+        return
+    last = getattr(_SERVE, "last", None)
+    autorefs = _autorefs(config)
+    maps = {"_primary_url_map": {}, "_secondary_url_map": {}, "_title_map": {}}
+    if autorefs is not None:
+        maps = {name: dict(getattr(autorefs, name)) for name in maps}
+    index = merge_search_index(
+        Path(config["site_dir"]), last and last["search_index"], _BUILD["rebuilt"]
+    )
+    _SERVE.last = {
+        "inputs": _BUILD["inputs"],
+        "stamps": _BUILD["stamps"],
+        "search_index": index,
+        **maps,
+    }
 
 
 # --- block cache ---------------------------------------------------------------------
@@ -230,7 +600,7 @@ def _replay(python: Any, session: str) -> None:
         exec_python(code, block_id, exec_globals)
 
 
-def _install_block_cache() -> None:
+def install_block_cache() -> None:
     """Wrap markdown-exec's Python runner (python and pycon fences) with the block cache."""
     from markdown_exec._internal.formatters import pycon, python
 
@@ -301,11 +671,20 @@ def describe(markdown: str) -> str:
     return ""
 
 
-def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    _FAILED_BLOCKS.count = 0
-    _BLOCK_PAGE.update(uri=page.file.src_uri, cache=page.meta.get("exec_cache", True) is not False)
+def start_block_page(uri: str, meta: dict[str, Any]) -> None:
+    """Blocks that run from now on belong to the page `uri` (with front matter `meta`)."""
+    _BLOCK_PAGE.update(uri=uri, cache=meta.get("exec_cache", True) is not False)
     _SESSION_CODE.clear()
     _SKIPPED.clear()
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    _FAILED_BLOCKS.count = 0
+    _BUILD["rebuilt"].add(page.url)
+    worker_seconds = wait_for_preexecution(page.file.src_uri)
+    if worker_seconds:
+        _WORKER_SECONDS[page.file.src_uri] = worker_seconds
+    start_block_page(page.file.src_uri, page.meta)
     _PAGE_STARTED[page.file.src_uri] = time.perf_counter()
     if not page.meta.get("description"):
         page.meta["description"] = describe(markdown) or config["site_description"]
@@ -377,8 +756,9 @@ def unwrap_block_paragraphs(html: str) -> str:
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     # Markdown (and so every block of the page) was converted just before this event.
     started = _PAGE_STARTED.pop(page.file.src_uri, None)
-    if started is not None:
-        _PAGE_SECONDS[page.file.src_uri] = time.perf_counter() - started
+    if started is not None:  # the worker's share of the page counts too
+        seconds = time.perf_counter() - started + _WORKER_SECONDS.get(page.file.src_uri, 0.0)
+        _PAGE_SECONDS[page.file.src_uri] = seconds
     if _FAILED_BLOCKS.count:
         _PAGES_WITH_FAILED_BLOCKS.add(page.file.src_uri)
     else:
@@ -407,6 +787,8 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
 def on_post_build(config: Any) -> None:
     # `mkdocs serve` loads this module anew for every rebuild: end this build's renderer.
     _KATEX.close()
+    stop_preexecution()
+    remember_build(config)
     site = Path(config["site_dir"])
     for target, notebook in _NOTEBOOKS.items():
         (site / target).parent.mkdir(parents=True, exist_ok=True)

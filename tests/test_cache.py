@@ -66,6 +66,19 @@ def test_edit_to_an_imported_module_invalidates(fake_package):
     assert calls == [3, 3]
 
 
+def test_docstring_comment_and_layout_edits_keep_the_entry(fake_package):
+    train, calls = make_counted()
+    train(3)
+    (fake_package / "helpers.py").write_text(
+        '"""Helpers, now documented."""\n\n# the scale of everything\nSCALE  =  2\n'
+    )
+    train(3)
+    assert calls == [3]
+    (fake_package / "helpers.py").write_text('"""Helpers, now documented."""\nSCALE = 2.0\n')
+    train(3)
+    assert calls == [3, 3]  # 2 -> 2.0 is a change of code
+
+
 def test_edit_to_an_unrelated_module_keeps_the_entry(fake_package):
     train, calls = make_counted()
     train(3)

@@ -358,3 +358,67 @@ def test_a_page_can_opt_out_and_the_cache_can_be_disabled(tmp_path):
         build = run_build(tmp_path / name, cwd=root, env={**env, "SCRIBBLES_NO_CACHE": "1"})
         assert build.returncode == 0, build.log
     assert runs(counter) == 4
+
+
+# --- pre-execution: a second process runs blocks of the last pages into the cache -------
+
+
+def recording_page(title: str, log: Path, value: int) -> str:
+    """A page whose block records which process ran it and prints a seeded result; it
+    takes a second, like real work, so that the worker has time to start."""
+    return f"""
+        # {title}
+
+        ```python exec="on" session="{title.lower()}"
+        import os
+        import time
+        import numpy as np
+
+        time.sleep(1.5)
+        with open({str(log)!r}, "a") as record:
+            record.write(f"{title} {{os.getpid()}}\\n")
+        x = np.random.default_rng({value}).normal(size=3)
+        ```
+
+        ```python exec="on" session="{title.lower()}"
+        print(f"{title}: {{x.sum():.6f}}")
+        ```
+    """
+
+
+def pages_and_runs(log: Path) -> dict[str, list[str]]:
+    runs: dict[str, list[str]] = {}
+    for line in log.read_text().splitlines():
+        title, pid = line.split()
+        runs.setdefault(title, []).append(pid)
+    return runs
+
+
+def test_a_second_process_runs_the_last_pages_and_the_pages_do_not_change(tmp_path):
+    log = tmp_path / "runs.txt"
+    titles = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]
+    extra = {f"{t.lower()}.md": recording_page(t, log, i) for i, t in enumerate(titles[1:], 1)}
+    root = mini_site(tmp_path, recording_page(titles[0], log, 0), extra)
+    together = run_build(
+        tmp_path / "together", cwd=root, env={"SCRIBBLES_CACHE_DIR": str(tmp_path / "c1")}
+    )
+    assert together.returncode == 0, together.log
+    runs = pages_and_runs(log)
+    assert sorted(runs) == sorted(titles) and all(len(p) == 1 for p in runs.values()), runs
+    pids = {pids[0] for pids in runs.values()}
+    assert len(pids) == 2, runs  # the build itself and the worker both ran pages
+    assert runs["Foxtrot"] != runs["Alpha"]  # the worker starts from the last page
+    assert re.search(r"pre-execution worker ran the blocks of [1-9]\d* page", together.log)
+
+    log.unlink()
+    alone = run_build(
+        tmp_path / "alone",
+        cwd=root,
+        env={"SCRIBBLES_CACHE_DIR": str(tmp_path / "c2"), "SCRIBBLES_PREEXEC": "0"},
+    )
+    assert alone.returncode == 0, alone.log
+    assert len({pids[0] for pids in pages_and_runs(log).values()}) == 1
+    for name in ["index.html", *(f"{t.lower()}/index.html" for t in titles[1:])]:
+        page = (tmp_path / "together" / name).read_text()
+        assert page == (tmp_path / "alone" / name).read_text(), name
+        assert re.search(r"(Alpha|Bravo|Charlie|Delta|Echo|Foxtrot): -?\d+\.\d{6}", page)

@@ -10,7 +10,10 @@ $$
 
 where *source* is the code of the function's module and of every `scribbles` module it
 imports, transitively. An edit to that code, a different argument or an upgraded library
-makes a new entry; an edit to an unrelated module does not. Entries are pickles
+makes a new entry; an edit to an unrelated module does not, and neither does an edit
+that leaves the code itself unchanged: the source is hashed as its syntax tree without
+docstrings, comments, blank lines or positions, so that rewording a docstring (the API
+reference's text) re-runs nothing. (Nothing in the package reads `__doc__` at run time.) Entries are pickles
 written atomically (temporary file, then `os.replace`); an
 entry that cannot be read is recomputed with a logged warning, never a failed build.
 
@@ -55,6 +58,7 @@ __all__ = [
     "cache_enabled",
     "cache_key",
     "cached",
+    "code_digest",
     "code_fingerprint",
     "read_entry",
     "source_fingerprint",
@@ -164,11 +168,13 @@ def _scribbles_imports(source: str, package: str) -> set[str]:
 
 
 def source_fingerprint(module: str) -> str:
-    r"""Hash the source of a `scribbles` module and of every `scribbles` module it imports.
+    r"""Hash the code of a `scribbles` module and of every `scribbles` module it imports.
 
     Imports are followed transitively (read from the source with `ast`, nothing is
     executed), so editing `scribbles/trees.py` invalidates the cached results of the
-    functions that depend on it and no others.
+    functions that depend on it and no others. What is hashed is each module's syntax
+    tree without docstrings and positions (see [`code_digest`][scribbles.cache.code_digest]):
+    editing a docstring or a comment, or reformatting, changes nothing.
 
     Args:
         module: a module name inside the package, e.g. `"scribbles.attention"`.
@@ -201,7 +207,7 @@ def source_fingerprint(module: str) -> str:
     for name in sorted(seen):
         path = _module_path(name)
         assert path is not None
-        digest.update(name.encode() + b"\0" + _file_digest(path, _stamp(path)) + b"\0")
+        digest.update(name.encode() + b"\0" + _code_digest_of_file(path, _stamp(path)) + b"\0")
     return digest.hexdigest()
 
 
@@ -217,8 +223,46 @@ def _parsed_imports(name: str, path: Path, stamp: tuple[int, int]) -> frozenset[
 
 
 @functools.lru_cache(maxsize=4096)
-def _file_digest(path: Path, stamp: tuple[int, int]) -> bytes:
-    return hashlib.sha256(path.read_bytes()).digest()
+def _code_digest_of_file(path: Path, stamp: tuple[int, int]) -> bytes:
+    return bytes.fromhex(code_digest(path.read_text(encoding="utf-8")))
+
+
+_DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def code_digest(source: str) -> str:
+    r"""Hash what Python source *does*: its syntax tree without docstrings or positions.
+
+    Comments, blank lines, formatting and docstrings (the first string statement of a
+    module, class or function) do not count; every other change does.
+
+    Args:
+        source: Python source code.
+
+    Returns:
+        digest: SHA-256 hex digest, 64 characters.
+
+    Raises:
+        SyntaxError: if `source` is not valid Python.
+
+    Examples:
+        >>> plain = code_digest("def f(x):\n    return x + 1\n")
+        >>> plain == code_digest('def f(x):\n    "Add one."\n    return x + 1  # why\n')
+        True
+        >>> plain == code_digest("def f(x):\n    return x + 2\n")
+        False
+    """
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, _DOCUMENTED) and node.body:
+            first = node.body[0]
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                node.body = node.body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
 def code_fingerprint(code: str) -> str:
