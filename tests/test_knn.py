@@ -19,6 +19,8 @@ from threadpoolctl import threadpool_limits
 from scribbles.knn import (
     METRICS,
     KNNClassifier,
+    _plan,
+    _prepare_reference,
     compare_with_scikit_learn,
     digit_pair_accuracy,
     knn_density,
@@ -126,12 +128,69 @@ def test_leave_one_out_neighbours_match_sklearn(jittered_digits):
     np.testing.assert_array_equal(first[1], reference[1][:50])
 
 
-def test_blocks_do_not_change_the_result(jittered_digits):
+@pytest.mark.parametrize("metric", METRICS)
+def test_blocks_do_not_change_the_result(jittered_digits, metric):
     X_train, y_train, X_test = jittered_digits
-    whole = KNNClassifier(n_neighbors=7, metric="manhattan").fit(X_train, y_train)
-    tiny = KNNClassifier(n_neighbors=7, metric="manhattan", max_memory_mb=0.01)
+    whole = KNNClassifier(n_neighbors=7, metric=metric).fit(X_train, y_train)
+    tiny = KNNClassifier(n_neighbors=7, metric=metric, max_memory_mb=0.01)
     tiny.fit(X_train, y_train)
     np.testing.assert_array_equal(whole.kneighbors(X_test)[1], tiny.kneighbors(X_test)[1])
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_threads_do_not_change_the_result(digits, metric):
+    """The blocks, hence every bit of the result, are the same with one thread or several
+    (raw digits: many ties; the queries span several blocks, which the threads share)."""
+    X_train, y_train, X_test = digits
+    rows, workers = _plan(len(X_train), len(X_train), 64.0, n_jobs=3)
+    assert rows < len(X_test) and workers == 3
+    results = {}
+    for n_jobs in (None, 3):
+        model = KNNClassifier(6, metric=metric, n_jobs=n_jobs).fit(X_train, y_train)
+        results[n_jobs] = (model.kneighbors(X_test), model.kneighbors(), model.predict(X_test))
+    one, several = results[None], results[3]
+    for i in range(2):
+        np.testing.assert_array_equal(several[i][1], one[i][1])
+        np.testing.assert_array_equal(several[i][0], one[i][0])
+    np.testing.assert_array_equal(several[2], one[2])
+
+
+def test_the_memory_budget_bounds_blocks_and_threads_but_threads_not_blocks():
+    rows_one, workers = _plan(10_000, 1000, 64.0, n_jobs=None)
+    assert workers == 1
+    assert _plan(10_000, 1000, 64.0, n_jobs=4) == (rows_one, 4)
+    rows, workers = _plan(10_000, 1000, 0.5, n_jobs=4)  # room for 16 queries: one block
+    assert workers == 1
+    assert rows * 1000 * 32 <= 0.5 * 2**20
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _plan(10_000, 1000, 64.0, n_jobs=-1) == (rows_one, 2)  # -1: BLAS's threads
+
+
+def test_equal_rounded_distances_tie_even_when_squared_distances_differ():
+    """The search compares squared distances; two that differ in the last bit can round to
+    the same distance, and then the lower index must win as for any other tie."""
+    offsets = 1e-4 + 2e-13 * np.arange(200)
+    points = np.column_stack([np.ones_like(offsets), offsets])  # |z|^2 one ulp apart or so
+    squared = _prepare_reference(points, "euclidean")[:, -1]  # the keys for a query at 0
+    distances = pairwise_distances([[0.0, 0.0]], points)[0]
+    i = next(
+        i
+        for i in range(len(points) - 1)
+        if squared[i] < squared[i + 1] and distances[i] == distances[i + 1]
+    )
+    reference = points[[i + 1, i]]  # the larger squared distance has the lower index
+    found_distances, found = nearest_neighbors([[0.0, 0.0]], reference, 1)
+    assert found.tolist() == [[0]]
+    assert found_distances.tolist() == [[distances[i]]]
+
+
+@pytest.mark.filterwarnings("ignore:(overflow|invalid value) encountered:RuntimeWarning")
+def test_overflowing_inputs_raise_instead_of_returning_garbage():
+    X = np.full((1000, 2), 1e200)  # |x|^2 is infinite: the distances are NaN
+    assert _plan(1000, 1000, 64.0, n_jobs=2)[1] == 2  # the error must cross a worker thread
+    for n_jobs in (None, 2):
+        with pytest.raises(FloatingPointError, match=r"distances are NaN"):
+            nearest_neighbors(X, X, 3, n_jobs=n_jobs)
 
 
 def test_string_labels_and_sklearn_tools_work(digits):
@@ -148,6 +207,7 @@ def test_string_labels_and_sklearn_tools_work(digits):
         "n_neighbors": 3,
         "metric": "euclidean",
         "max_memory_mb": 64.0,
+        "n_jobs": None,
     }
     scores = cross_val_score(KNNClassifier(n_neighbors=3), X_train, y_train, cv=3)
     assert scores.min() > 0.9
@@ -358,6 +418,11 @@ def test_other_bad_arguments_are_rejected():
         KNNClassifier().predict(X)
     with pytest.raises(ValueError, match=r"max_memory_mb must be > 0"):
         KNNClassifier(n_neighbors=1, max_memory_mb=0).fit(X, y)
+    for n_jobs in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match=r"n_jobs must be None, -1 or an int >= 1, got"):
+            KNNClassifier(n_neighbors=1, n_jobs=n_jobs).fit(X, y)
+    with pytest.raises(ValueError, match=r"n_jobs must be None, -1 or an int >= 1, got 0"):
+        nearest_neighbors(X, X, 1, n_jobs=0)
     with pytest.raises(ValueError, match=r"neighbor_labels must lie in 0..1"):
         vote_for_every_k([[0, 2]], n_classes=2)
     with pytest.raises(ValueError, match=r"exclude_self=True needs the queries to be the first"):

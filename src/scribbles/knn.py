@@ -24,13 +24,19 @@ is that nearby points share a label; everything therefore hinges on the distance
   first entry of `classes_`) wins, as in scikit-learn.
 
 No Python loop runs over query points: distances are computed for a block of queries at
-once (a matrix product for the euclidean and cosine distances), and the blocks are sized
-so that the working memory stays below `max_memory_mb` whatever the size of the input.
+once (one matrix product for the euclidean and cosine distances; the square root is
+taken only for the few candidate neighbours), and the blocks are sized so that the
+working memory stays below `max_memory_mb` whatever the size of the input. With
+`n_jobs` the blocks are shared out among threads, each running BLAS on one thread; the
+blocks do not depend on the number of threads, so neither does any bit of the result.
 """
 
 from __future__ import annotations
 
 import math
+import queue
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -59,14 +65,32 @@ METRICS: tuple[str, ...] = ("euclidean", "manhattan", "cosine")
 
 _THREADPOOLS: ThreadpoolController | None = None
 
+_BLOCK_BYTES = 2**21
+"""Target size of one block's float keys: small enough for the passes after the matrix
+product to read from cache, large enough to spread the cost of the ~30 numpy calls of a
+block (on the digits, 2 to 4 MiB beat 0.5 to 1 MiB and 8 MiB or more)."""
+_MIN_BLOCK_ROWS = 16
+"""Fewest queries per block (memory budget permitting), whatever the reference size."""
+_BYTES_PER_PAIR = 32
+"""Working memory of a block per (reference point, query) pair: the float key, the
+float difference of the manhattan distance, the boolean mask, rounded up."""
+_EPSILON = float(np.finfo(np.float64).eps)
+_SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)
 
-def _one_blas_thread() -> Any:
-    """A context that runs BLAS on one thread (the products here are small; several BLAS
-    threads on a busy machine wait more than they compute; scikit-learn does the same)."""
+
+def _threadpools() -> ThreadpoolController:
+    """The (cached) controller of the native thread pools: BLAS, OpenMP."""
     global _THREADPOOLS
     if _THREADPOOLS is None:
         _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=1, user_api="blas")
+    return _THREADPOOLS
+
+
+def _one_blas_thread() -> Any:
+    """A context that runs BLAS on one thread (the products here are small; several BLAS
+    threads on a busy machine wait more than they compute; scikit-learn does the same:
+    its threads split the queries, as `_search`'s workers do with `n_jobs`)."""
+    return _threadpools().limit(limits=1, user_api="blas")
 
 
 def _as_matrix(X: Any, name: str) -> np.ndarray:
@@ -91,6 +115,16 @@ def _check_metric(metric: Any) -> str:
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     return metric
+
+
+def _check_n_jobs(n_jobs: Any) -> int | None:
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, int | np.integer)
+        or not (n_jobs >= 1 or n_jobs == -1)
+    ):
+        raise ValueError(f"n_jobs must be None, -1 or an int >= 1, got {n_jobs!r}")
+    return None if n_jobs is None else int(n_jobs)
 
 
 def _check_n_neighbors(n_neighbors: Any, n_reference: int, name: str = "n_neighbors") -> int:
@@ -150,80 +184,165 @@ def pairwise_distances(
             f"X_query has {X_query.shape[1]} features but X_reference has "
             f"{X_reference.shape[1]}; expected the same number"
         )
-    return _distances(X_query, X_reference, metric, _reference_norms(X_reference, metric))
+    reference = _prepare_reference(X_reference, metric)
+    queries = _prepare_queries(X_query, metric)
+    keys = np.empty((X_reference.shape[0], X_query.shape[0]))
+    with _one_blas_thread():  # as in the search: BLAS's last bits can depend on it
+        _keys(queries, reference, metric, keys)  # (r, q)
+    return np.ascontiguousarray(_distances_from_keys(keys, metric).T)
 
 
-def _reference_norms(X_reference: np.ndarray, metric: str) -> np.ndarray | None:
-    """What the metric needs precomputed about the reference set: |z|^2 or |z|."""
-    if metric == "euclidean":
-        return np.einsum("rd,rd->r", X_reference, X_reference)  # (r,) |z|^2
-    if metric == "cosine":
-        return np.sqrt(np.einsum("rd,rd->r", X_reference, X_reference))  # (r,) |z|
-    return None
+def _prepare_reference(X_reference: np.ndarray, metric: str) -> np.ndarray:
+    r"""The reference points in the form the metric's matrix product uses (once per fit).
 
-
-def _distances(
-    X_query: np.ndarray, X_reference: np.ndarray, metric: str, norms: np.ndarray | None
-) -> np.ndarray:
-    """Distance block (q, r) for validated inputs; `norms` from `_reference_norms`."""
-    if metric == "euclidean":
-        # |x - z|^2 = |x|^2 - 2 x.z + |z|^2, clipped at 0 against rounding (in place)
-        squared = X_query @ X_reference.T  # (q, r)
-        squared *= -2.0
-        squared += np.einsum("qd,qd->q", X_query, X_query)[:, None]
-        squared += norms[None, :]
-        np.maximum(squared, 0.0, out=squared)
-        return np.sqrt(squared, out=squared)
-    if metric == "manhattan":
-        # sum_j |x_j - z_j|, one feature at a time: memory (q, r) instead of (q, r, d)
-        distances = np.zeros((X_query.shape[0], X_reference.shape[0]))
-        difference = np.empty_like(distances)
-        for j in range(X_query.shape[1]):
-            np.subtract(X_query[:, j, None], X_reference[None, :, j], out=difference)
-            distances += np.abs(difference, out=difference)
-        return distances
-    # cosine: 1 - x.z / (|x| |z|); a zero vector is left at zero after normalisation
-    query_norms = np.sqrt(np.einsum("qd,qd->q", X_query, X_query))
-    query_unit = X_query / np.where(query_norms == 0.0, 1.0, query_norms)[:, None]
-    reference_unit = X_reference / np.where(norms == 0.0, 1.0, norms)[:, None]
-    distances = 1.0 - query_unit @ reference_unit.T  # (q, r)
-    np.clip(distances, 0.0, 2.0, out=distances)
-    return distances
-
-
-def _k_smallest(distances: np.ndarray, k: int) -> np.ndarray:
-    """Indices (q, k) of the k smallest entries of each row, ordered by (distance, index).
-
-    A full partition of every row is the slow part of a k-NN search, so the rows are
-    first cut down to a few candidates with cheap vectorised passes.
+    - euclidean: $[z,\ 1,\ \lVert z\rVert^2]$, shape (r, d + 2): its product with the
+      queries' $[-2x,\ \lVert x\rVert^2,\ 1]$ is the squared distance;
+    - cosine: $z / \lVert z\rVert$ (a zero vector stays zero), shape (r, d);
+    - manhattan: $z$ itself, shape (r, d).
     """
-    q, r = distances.shape
-    # 1. An upper bound on each row's k-th smallest entry: split the columns into
-    #    n_blocks >= k blocks; the k smallest block minima are k distinct entries, so the
-    #    k-th smallest entry is <= the k-th smallest block minimum.
-    n_blocks = min(r, max(4 * k, 32))
-    starts = (np.arange(n_blocks) * r) // n_blocks  # (n_blocks,) distinct block starts
-    block_minima = np.minimum.reduceat(distances, starts, axis=1)  # (q, n_blocks)
-    bound = np.partition(block_minima, k - 1, axis=1)[:, k - 1 : k]  # (q, 1)
-    # 2. The candidates (entries <= bound, at least k per row), packed to the left of a
-    #    (q, m) array padded with +inf; within a row they stay in increasing index order.
-    rows, columns = np.nonzero(distances <= bound)
-    counts = np.bincount(rows, minlength=q)  # (q,)
-    slot = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    packed = np.full((q, counts.max()), np.inf)  # (q, m)
-    packed[rows, slot] = distances[rows, columns]
-    packed_columns = np.zeros(packed.shape, dtype=np.intp)
-    packed_columns[rows, slot] = columns
-    # 3. A stable sort of the few candidates: by distance, then by lower index.
-    order = np.argsort(packed, axis=1, kind="stable")[:, :k]  # (q, k)
-    return np.take_along_axis(packed_columns, order, axis=1)
+    if metric == "euclidean":
+        squared_norms = np.einsum("rd,rd->r", X_reference, X_reference)  # (r,) |z|^2
+        return np.column_stack([X_reference, np.ones(len(X_reference)), squared_norms])
+    if metric == "cosine":
+        return _unit_rows(X_reference)
+    return X_reference
 
 
-def _rows_per_block(n_reference: int, max_memory_mb: float) -> int:
-    """How many query rows fit in the memory budget (at least one)."""
-    # a block holds a (q, r) float distance matrix plus a few (q, r) temporaries
-    bytes_per_row = 8 * n_reference * 4
-    return max(1, int(max_memory_mb * 2**20) // bytes_per_row)
+def _prepare_queries(X_query: np.ndarray, metric: str) -> np.ndarray:
+    r"""The queries' side of `_prepare_reference`: $[-2x,\ \lVert x\rVert^2,\ 1]$ (euclidean,
+    shape (q, d + 2)), $x / \lVert x\rVert$ (cosine) or $x$ (manhattan)."""
+    if metric == "euclidean":
+        squared_norms = np.einsum("qd,qd->q", X_query, X_query)  # (q,) |x|^2
+        return np.column_stack([-2.0 * X_query, squared_norms, np.ones(len(X_query))])
+    if metric == "cosine":
+        return _unit_rows(X_query)
+    return X_query
+
+
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    """The rows (n, d) of `X` divided by their length; a zero row stays zero."""
+    norms = np.sqrt(np.einsum("nd,nd->n", X, X))  # (n,)
+    return X / np.where(norms == 0.0, 1.0, norms)[:, None]
+
+
+def _keys(queries: np.ndarray, reference: np.ndarray, metric: str, out: np.ndarray) -> np.ndarray:
+    """Keys (r, b) of b prepared queries against the prepared reference, written to `out`.
+
+    A key is the squared distance (euclidean) or the distance (manhattan, cosine): the
+    distance is a non-decreasing function of it. The layout is reference-major,
+    one column per query, so that the reductions of `_k_smallest` run down the columns,
+    vectorised over the queries.
+    """
+    if metric == "euclidean":
+        # [z, 1, |z|^2] . [-2x, |x|^2, 1] = |x|^2 - 2 x.z + |z|^2: no pass besides the product
+        return np.matmul(reference, queries.T, out=out)
+    if metric == "cosine":
+        # 1 - x.z / (|x| |z|), clipped to [0, 2] against rounding (in place)
+        np.matmul(reference, queries.T, out=out)
+        np.subtract(1.0, out, out=out)
+        return np.clip(out, 0.0, 2.0, out=out)
+    # manhattan: sum_j |x_j - z_j|, one feature at a time: memory (r, b) instead of (r, b, d)
+    out.fill(0.0)
+    difference = np.empty_like(out)
+    for j in range(queries.shape[1]):
+        np.subtract(reference[:, j, None], queries[None, :, j], out=difference)
+        out += np.abs(difference, out=difference)
+    return out
+
+
+def _distances_from_keys(keys: np.ndarray, metric: str) -> np.ndarray:
+    r"""Distances from keys: $\sqrt{\max(s, 0)}$ for a squared euclidean distance s (which
+    rounding can leave slightly negative); the other keys are the distances."""
+    if metric == "euclidean":
+        return np.sqrt(np.maximum(keys, 0.0))
+    return keys
+
+
+def _candidate_threshold(bound: np.ndarray, metric: str) -> np.ndarray:
+    """A key above which no entry is as near as an entry with key `bound` (same shape).
+
+    Manhattan and cosine keys are the distances: the bound itself. A euclidean key is a
+    squared distance s, and the rounding of sqrt(max(s, 0)) can give keys a few units in
+    the last place above the bound the same distance (a tie that the lower index may
+    win), so the bound is widened by 16 such units, plus the smallest normal number for
+    subnormal keys. A wider threshold only adds candidates; it never changes the result.
+    """
+    if metric != "euclidean":
+        return bound
+    return np.maximum(bound, 0.0) * (1.0 + 16 * _EPSILON) + _SMALLEST_NORMAL
+
+
+def _group_minima(keys: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column minima (n_groups, b) of `keys` (r, b) over n_groups <= r disjoint row groups.
+
+    Group g holds the rows g, g + n_groups, g + 2 n_groups, ..., so that each step of the
+    reduction is a vectorised minimum of two (n_groups, b) slabs.
+    """
+    r, b = keys.shape
+    width = r // n_groups  # >= 1
+    minima = keys[: n_groups * width].reshape(width, n_groups, b).min(axis=0)
+    rest = r - n_groups * width  # < n_groups leftover rows: one more in each first group
+    np.minimum(minima[:rest], keys[n_groups * width :], out=minima[:rest])
+    return minima
+
+
+def _k_smallest(
+    keys: np.ndarray, k: int, metric: str, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and indices (b, k) of the k nearest reference points of each query.
+
+    Each query is a column of `keys` (r, b), contiguous; its neighbours are ordered by
+    (distance, index). `mask` is a boolean (r, b) scratch array. A full partition of every
+    column is the slow part of a k-NN search, so the columns are first cut down to a few
+    candidates with cheap vectorised passes, and only those are sorted.
+    """
+    r, b = keys.shape
+    # 1. An upper bound on each column's k-th smallest key: split the rows into
+    #    n_groups >= k groups; the k smallest group minima are k distinct entries, so the
+    #    k-th smallest key is <= the k-th smallest group minimum.
+    minima = _group_minima(keys, min(r, max(4 * k, 32)))  # (n_groups, b)
+    bound = np.partition(minima, k - 1, axis=0)[k - 1]  # (b,)
+    # 2. The candidates: every entry that can be as near as the k-th neighbour (>= k per
+    #    query), listed in increasing (reference index, query) order.
+    np.less_equal(keys, _candidate_threshold(bound, metric), out=mask)
+    flat = np.flatnonzero(mask)  # (m,)
+    reference, query = np.divmod(flat, b)  # (m,), (m,)
+    distances = _distances_from_keys(keys.ravel()[flat], metric)  # (m,)
+    counts = np.bincount(query, minlength=b)  # (b,)
+    if counts.min() < k:  # only NaN keys compare false to every bound
+        raise FloatingPointError(
+            "some distances are NaN: the inputs overflow float64 (|x|^2 is infinite); rescale them"
+        )
+    # 3. A stable sort of the few candidates: by query, then distance, then lower index.
+    order = np.lexsort((reference, distances, query))  # (m,)
+    first = np.cumsum(counts) - counts  # (b,) where each query's candidates start in order
+    chosen = order[first[:, None] + np.arange(k)]  # (b, k)
+    return distances[chosen], reference[chosen]
+
+
+def _blas_threads() -> int:
+    """How many threads BLAS may use now: by default one per core, fewer under
+    `threadpoolctl.threadpool_limits` or `OMP_NUM_THREADS`; what `n_jobs=-1` asks for."""
+    libraries = _threadpools().select(user_api="blas").lib_controllers
+    return max((library.num_threads for library in libraries), default=1)
+
+
+def _plan(
+    n_queries: int, n_reference: int, max_memory_mb: float, n_jobs: int | None
+) -> tuple[int, int]:
+    """Queries per block and worker threads: (rows, workers).
+
+    A block's keys take about `_BLOCK_BYTES` (they stay in cache between the passes), and
+    the blocks that the workers hold at once stay within `max_memory_mb`. The block size
+    does not depend on `n_jobs`, so neither do the results: every block is computed the
+    same way whichever thread runs it.
+    """
+    budget_rows = max(1, int(max_memory_mb * 2**20) // (_BYTES_PER_PAIR * n_reference))
+    cache_rows = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // (8 * n_reference))
+    rows = min(n_queries, budget_rows, cache_rows)
+    n_blocks = -(-n_queries // rows)
+    wanted = 1 if n_jobs is None else _blas_threads() if n_jobs == -1 else n_jobs
+    return rows, max(1, min(wanted, n_blocks, budget_rows // rows))
 
 
 def nearest_neighbors(
@@ -233,6 +352,7 @@ def nearest_neighbors(
     metric: str = "euclidean",
     exclude_self: bool = False,
     max_memory_mb: float = 64.0,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""The `n_neighbors` nearest reference points of every query point, block by block.
 
@@ -250,7 +370,10 @@ def nearest_neighbors(
         exclude_self: the queries are the first q reference points (query i is reference
             point i) and a point is not its own neighbour (duplicates elsewhere still
             are); for leave-one-out.
-        max_memory_mb: working-memory budget that sets how many queries form a block.
+        max_memory_mb: working-memory budget of the search (all its threads together),
+            which caps how many queries form a block and how many blocks run at once.
+        n_jobs: threads that share the blocks: `None` for one, -1 for as many as BLAS
+            may use (one per core unless limited). The result is the same for any value.
 
     Returns:
         distances: shape (q, k), sorted increasingly along each row.
@@ -258,8 +381,8 @@ def nearest_neighbors(
 
     Raises:
         ValueError: for an unknown metric, non-finite or badly shaped inputs, a feature
-            mismatch, k out of range, a non-positive budget, or `exclude_self` with
-            queries that are not the first reference points.
+            mismatch, k out of range, a non-positive budget, a bad `n_jobs`, or
+            `exclude_self` with queries that are not the first reference points.
         TypeError: if an input is not numeric or k is not an int.
 
     Examples:
@@ -287,7 +410,8 @@ def nearest_neighbors(
     k = _check_n_neighbors(n_neighbors, available)
     if not max_memory_mb > 0:
         raise ValueError(f"max_memory_mb must be > 0, got {max_memory_mb}")
-    return _search(X_query, X_reference, k, metric, exclude_self, max_memory_mb)
+    n_jobs = _check_n_jobs(n_jobs)
+    return _search(X_query, X_reference, k, metric, exclude_self, max_memory_mb, n_jobs)
 
 
 def _search(
@@ -297,25 +421,71 @@ def _search(
     metric: str,
     exclude_self: bool,
     max_memory_mb: float,
-    norms: np.ndarray | None = None,
+    n_jobs: int | None = None,
+    reference: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Blocked k-NN search on validated inputs."""
-    if norms is None:
-        norms = _reference_norms(X_reference, metric)
-    q = X_query.shape[0]
-    rows = _rows_per_block(X_reference.shape[0], max_memory_mb)
+    """Blocked k-NN search on validated inputs; `reference` from `_prepare_reference`.
+
+    Each block of queries writes its own rows of the output, so the workers share only
+    read-only inputs.
+    """
+    if reference is None:
+        reference = _prepare_reference(X_reference, metric)
+    q, r = X_query.shape[0], X_reference.shape[0]
+    rows, n_workers = _plan(q, r, max_memory_mb, n_jobs)
     all_distances = np.empty((q, k))
     all_indices = np.empty((q, k), dtype=np.intp)
-    with _one_blas_thread():
-        for start in range(0, q, rows):  # a loop over blocks of queries, not over queries
-            stop = min(start + rows, q)
-            block = _distances(X_query[start:stop], X_reference, metric, norms)  # (b, r)
-            if exclude_self:
-                block[np.arange(stop - start), np.arange(start, stop)] = np.inf
-            indices = _k_smallest(block, k)  # (b, k)
-            all_indices[start:stop] = indices
-            all_distances[start:stop] = np.take_along_axis(block, indices, axis=1)
+
+    def search_block(start: int, keys_buffer: np.ndarray, mask_buffer: np.ndarray) -> None:
+        stop = min(start + rows, q)
+        b = stop - start
+        queries = _prepare_queries(X_query[start:stop], metric)
+        keys = _keys(queries, reference, metric, keys_buffer[: r * b].reshape(r, b))
+        if exclude_self:  # query i is reference point start + i
+            keys[np.arange(start, stop), np.arange(b)] = np.inf
+        mask = mask_buffer[: r * b].reshape(r, b)
+        all_distances[start:stop], all_indices[start:stop] = _k_smallest(keys, k, metric, mask)
+
+    with _one_blas_thread():  # process-wide: set once for all the workers
+        _run_blocks(search_block, range(0, q, rows), n_workers, r * rows)
     return all_distances, all_indices
+
+
+def _run_blocks(
+    search_block: Callable[[int, np.ndarray, np.ndarray], None],
+    starts: range,
+    n_workers: int,
+    buffer_size: int,
+) -> None:
+    """Call `search_block(start, keys_buffer, mask_buffer)` for every start.
+
+    On `n_workers` threads, each block taking a free pair of buffers (float and boolean,
+    `buffer_size` entries each) and handing it back, so that the blocks reuse their key
+    and mask arrays. numpy releases the GIL in the matrix products, reductions and
+    comparisons that take the time, so the threads do run at the same time.
+    """
+
+    def buffers() -> tuple[np.ndarray, np.ndarray]:
+        return np.empty(buffer_size), np.empty(buffer_size, dtype=bool)
+
+    if n_workers == 1:
+        keys_buffer, mask_buffer = buffers()
+        for start in starts:
+            search_block(start, keys_buffer, mask_buffer)
+        return
+    free: queue.SimpleQueue[tuple[np.ndarray, np.ndarray]] = queue.SimpleQueue()
+    for _ in range(n_workers):  # one pair per thread: `get` never waits
+        free.put(buffers())
+
+    def run(start: int) -> None:
+        pair = free.get()
+        try:
+            search_block(start, *pair)
+        finally:
+            free.put(pair)
+
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        list(pool.map(run, starts))  # waits for every block; re-raises a block's error
 
 
 def vote_for_every_k(neighbor_labels: Any, n_classes: int) -> np.ndarray:
@@ -371,7 +541,9 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
     Args:
         n_neighbors: k, the number of neighbours that vote.
         metric: `"euclidean"`, `"manhattan"` or `"cosine"`.
-        max_memory_mb: working-memory budget of one block of queries.
+        max_memory_mb: working-memory budget of a search (all its threads together).
+        n_jobs: threads of a search: `None` for one, -1 for one per core (see
+            [`nearest_neighbors`][scribbles.knn.nearest_neighbors]); same results.
 
     Attributes:
         classes_: the sorted distinct labels seen by `fit`, shape (C,).
@@ -389,11 +561,16 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, n_neighbors: int = 5, metric: str = "euclidean", max_memory_mb: float = 64.0
+        self,
+        n_neighbors: int = 5,
+        metric: str = "euclidean",
+        max_memory_mb: float = 64.0,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.max_memory_mb = max_memory_mb
+        self.n_jobs = n_jobs
 
     def fit(self, X: Any, y: Any) -> KNNClassifier:
         r"""Store the training set (k-NN is a lazy learner: fitting is memorising).
@@ -407,7 +584,7 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
 
         Raises:
             ValueError: for NaN or infinite values, bad shapes, `len(y) != n`, an unknown
-                metric, `n_neighbors > n` or a non-positive memory budget.
+                metric, `n_neighbors > n`, a non-positive memory budget or a bad `n_jobs`.
             TypeError: if `X` is not numeric or `n_neighbors` is not an int.
         """
         _check_metric(self.metric)
@@ -423,10 +600,11 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
         _check_n_neighbors(self.n_neighbors, X.shape[0])
         if not self.max_memory_mb > 0:
             raise ValueError(f"max_memory_mb must be > 0, got {self.max_memory_mb}")
+        _check_n_jobs(self.n_jobs)
         self.classes_, self.y_encoded_ = np.unique(labels, return_inverse=True)
         self.X_fit_ = X.copy()
         self.n_features_in_ = X.shape[1]
-        self._norms = _reference_norms(self.X_fit_, self.metric)
+        self._reference = _prepare_reference(self.X_fit_, self.metric)
         return self
 
     def _check_query(self, X: Any) -> np.ndarray:
@@ -462,7 +640,14 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
         X = self._check_query(self.X_fit_ if exclude_self else X)
         k = _check_n_neighbors(k, self.X_fit_.shape[0] - exclude_self)
         return _search(
-            X, self.X_fit_, k, self.metric, exclude_self, self.max_memory_mb, self._norms
+            X,
+            self.X_fit_,
+            k,
+            self.metric,
+            exclude_self,
+            self.max_memory_mb,
+            _check_n_jobs(self.n_jobs),
+            self._reference,
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
