@@ -811,6 +811,31 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     return unwrap_block_paragraphs(html)
 
 
+MATH_FONTS = ("KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2")
+FIRST_SCREEN_CHARACTERS = 12_000  # of HTML after `<article`: roughly a phone's first screen
+
+
+def preload_math_fonts(output: str, page_url: str) -> str:
+    """Ask for KaTeX's two main fonts early on a page with math near its top.
+
+    KaTeX's stylesheet declares `font-display: block`: text set in a KaTeX font waits for
+    it, and when it arrives the lines around the formula move (Lighthouse measured a
+    layout shift of 0.10-0.15). Preloaded, the fonts come with the stylesheet. Pages whose
+    first formula is further down do not preload: there the request would compete with
+    the first paint for nothing.
+    """
+    article, math = output.find("<article"), output.find('class="katex"')
+    if article < 0 or math < 0 or math - article > FIRST_SCREEN_CHARACTERS:
+        return output
+    prefix = "../" * page_url.count("/")
+    links = "".join(
+        f'<link rel="preload" href="{prefix}assets/katex/fonts/{font}" as="font" '
+        'type="font/woff2" crossorigin>'
+        for font in MATH_FONTS
+    )
+    return output.replace("</head>", f"{links}</head>", 1)
+
+
 def on_post_page(output: str, page: Any, config: Any) -> str:
     failed = page.file.src_uri in _PAGES_WITH_FAILED_BLOCKS
     if failed and not _flag("SCRIBBLES_SHOW_TRACEBACKS"):
@@ -818,7 +843,11 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
             f"{page.file.src_uri}: an executed block failed and its traceback would be "
             "published; fix the block (the warning above shows the error)"
         )
-    return render_math(output, page.file.src_uri)
+    output = render_math(output, page.file.src_uri)
+    offline = config.plugins.get("material/offline")
+    if offline is None or not offline.config.enabled:  # file:// fetches fonts without CORS
+        output = preload_math_fonts(output, page.url)
+    return output
 
 
 def on_post_build(config: Any) -> None:

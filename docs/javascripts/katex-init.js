@@ -33,15 +33,28 @@ async function renderRemainingMath(body) {
   }
 }
 
+const whenIdle =
+  window.requestIdleCallback || ((callback) => setTimeout(() => callback({ timeRemaining: () => 8 }), 1));
+
 // Accessibility (axe "scrollable-region-focusable"): a table or formula wider than the
-// column scrolls sideways; make such a region reachable with the keyboard. All sizes are
-// read first and written after, so the page is laid out once, not once per formula.
+// column scrolls sideways; make such a region reachable with the keyboard. Measuring a
+// region lays out its block (blocks far from the screen are skipped by
+// `content-visibility`), so regions are measured in idle time, a few at a time, never in
+// one long task. Resolves when every region has been checked.
 function focusableScrollRegions(body) {
-  const regions = [...body.querySelectorAll(".md-typeset__scrollwrap, .katex-display, div.arithmatex")];
-  const overflowing = regions.filter(
-    (region) => !region.hasAttribute("tabindex") && region.scrollWidth > region.clientWidth,
-  );
-  for (const region of overflowing) region.tabIndex = 0;
+  const regions = [...body.querySelectorAll(".md-typeset__scrollwrap, .katex-display, div.arithmatex")]
+    .filter((region) => !region.hasAttribute("tabindex"));
+  return new Promise((resolve) => {
+    const step = (deadline) => {
+      while (regions.length && deadline.timeRemaining() > 2) {
+        const region = regions.shift();
+        if (region.scrollWidth > region.clientWidth) region.tabIndex = 0;
+      }
+      if (regions.length) whenIdle(step);
+      else resolve();
+    };
+    whenIdle(step);
+  });
 }
 
 // `document$` is Material's observable: it fires on first load and after each instant
@@ -50,7 +63,7 @@ document$.subscribe(async ({ body }) => {
   try {
     await renderRemainingMath(body);
   } finally {
-    focusableScrollRegions(body);
+    await focusableScrollRegions(body);
     document.body.dataset.mathRendered = "true"; // lets the browser tests wait for it
   }
 });
