@@ -13,9 +13,9 @@ imports, transitively. An edit to that code, a different argument or an upgraded
 makes a new entry; an edit to an unrelated module does not, and neither does an edit
 that leaves the code itself unchanged: the source is hashed as its syntax tree without
 docstrings, comments, blank lines or positions, so that rewording a docstring (the API
-reference's text) re-runs nothing. (Nothing in the package reads `__doc__` at run time.) Entries are pickles
-written atomically (temporary file, then `os.replace`); an
-entry that cannot be read is recomputed with a logged warning, never a failed build.
+reference's text) re-runs nothing. (Nothing in the package reads `__doc__` at run time.)
+Entries are pickles written atomically (temporary file, then `os.replace`); an entry
+that cannot be read is recomputed with a logged warning, never a failed build.
 
 Environment variables:
 
