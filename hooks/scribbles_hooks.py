@@ -424,24 +424,19 @@ def page_dependencies(text: str) -> str:
     the block cache counts them (the code, not the docstrings); a page with `:::`
     directives also depends on the exact text of the modules it documents.
     """
-    from scribbles.cache import _module_path
+    from scribbles.cache import _module_path, module_closure
 
     names = sorted(set(_SCRIBBLES_NAME.findall(text)))
     named = {".".join(n.split(".")[:i]) for n in names for i in range(2, n.count(".") + 2)}
     documents = re.search(r"^:::", text, flags=re.MULTILINE) is not None
     digest = hashlib.sha256()
-    pending, seen = sorted(named), set()
-    while pending:
-        name = pending.pop()
+    for name in sorted(module_closure(named, lambda name, path: module_facts(name, path)[2])):
         path = _module_path(name)
-        if name in seen or path is None:
-            continue
-        seen.add(name)
-        code, exact, imports = module_facts(name, path)
+        assert path is not None
+        code, exact, _ = module_facts(name, path)
         digest.update(name.encode() + b"\0" + code)
         if documents and name in named:
             digest.update(exact)
-        pending.extend(sorted(imports))
     return digest.hexdigest()
 
 

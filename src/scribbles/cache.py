@@ -44,7 +44,7 @@ import os
 import pickle
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -60,6 +60,7 @@ __all__ = [
     "cached",
     "code_digest",
     "code_fingerprint",
+    "module_closure",
     "read_entry",
     "source_fingerprint",
     "write_entry",
@@ -195,20 +196,41 @@ def source_fingerprint(module: str) -> str:
     """
     if _module_path(module) is None:
         raise ValueError(f"module must be a module of the scribbles package, got {module!r}")
-    pending, seen = [module], set()
+    imports = lambda name, path: _parsed_imports(name, path, _stamp(path))  # noqa: E731
+    digest = hashlib.sha256()
+    for name in sorted(module_closure([module], imports)):
+        path = _module_path(name)
+        assert path is not None
+        digest.update(name.encode() + b"\0" + _code_digest_of_file(path, _stamp(path)) + b"\0")
+    return digest.hexdigest()
+
+
+def module_closure(names: Iterable[str], imports: Callable[[str, Path], Iterable[str]]) -> set[str]:
+    """The `scribbles` modules among `names` and every one they import, transitively.
+
+    `imports(name, path)` gives the `scribbles` names the module `name` (source file
+    `path`) imports; names that are not modules of the package are dropped.
+
+    Args:
+        names: module names to start from, e.g. `["scribbles.knn"]`.
+        imports: `(name, path) -> names` of the `scribbles` modules a module imports.
+
+    Returns:
+        modules: the module names reached, `names`' own modules included.
+
+    Examples:
+        >>> sorted(module_closure(["scribbles.tables", "numpy"], lambda name, path: []))
+        ['scribbles.tables']
+    """
+    pending, seen = list(names), set()
     while pending:
         current = pending.pop()
         path = _module_path(current)
         if current in seen or path is None:
             continue
         seen.add(current)
-        pending.extend(_parsed_imports(current, path, _stamp(path)))
-    digest = hashlib.sha256()
-    for name in sorted(seen):
-        path = _module_path(name)
-        assert path is not None
-        digest.update(name.encode() + b"\0" + _code_digest_of_file(path, _stamp(path)) + b"\0")
-    return digest.hexdigest()
+        pending.extend(imports(current, path))
+    return seen
 
 
 def _stamp(path: Path) -> tuple[int, int]:
