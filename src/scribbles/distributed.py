@@ -68,7 +68,14 @@ if __name__ == "__main__":
     # under their package name.
     from scribbles.distributed import main as _package_main
 
-    sys.exit(_package_main())
+    _status = _package_main()  # has left the process group; an exception propagates as usual
+    # Then leave without interpreter finalization, as multiprocessing's children do: gloo's
+    # C++ threads can still hold Python objects at that point, and finalizing them aborted
+    # the process now and then ("terminate called without an active exception", SIGABRT)
+    # after every rank had printed its line.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_status)
 
 __all__ = [
     "MiniDDP",
