@@ -64,7 +64,7 @@ def test_page_loads_cleanly_with_math_and_figures(page: Page, site_server: str, 
 def switch_palette(page: Page) -> str:
     """Click the header's light/dark toggle as a reader would; return the new scheme."""
     scheme = page.get_attribute("body", "data-md-color-scheme")
-    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.locator("form[data-scribbles-palette] label:visible").first.click()
     page.wait_for_function(f"document.body.dataset.mdColorScheme !== '{scheme}'")
     return page.get_attribute("body", "data-md-color-scheme")
 
@@ -152,4 +152,145 @@ def test_math_renders_after_instant_navigation(page: Page, site_server: str):
         timeout=30_000,
     )
     assert page.locator("article .katex-error").count() == 0
+    assert problems.all() == []
+
+
+def body_scheme(page: Page) -> str | None:
+    return page.get_attribute("body", "data-md-color-scheme")
+
+
+def meta_content(page: Page, name: str) -> str | None:
+    return page.evaluate(f"() => document.querySelector('meta[name={name}]')?.content ?? null")
+
+
+def test_palette_choice_is_kept_across_reloads_and_instant_navigation(page: Page, site_server: str):
+    # The toggle is ours (overrides/partials/palette.html), not Material's component.
+    problems = open_page(page, site_server, "/deep/attention/")
+    assert page.locator("[data-md-component=palette]").count() == 0
+    assert body_scheme(page) == "default" and meta_content(page, "color-scheme") == "light"
+    assert page.locator("form[data-scribbles-palette] label:visible").count() == 1
+    assert switch_palette(page) == "slate"
+    assert meta_content(page, "color-scheme") == "dark"
+    page.wait_for_function("() => document.querySelector('meta[name=theme-color]').content")
+    page.reload(wait_until="networkidle")
+    assert body_scheme(page) == "slate"  # the saved choice, applied before the article
+    label = page.locator("form[data-scribbles-palette] label:visible")
+    assert label.count() == 1 and label.get_attribute("title") == "Switch to light mode"
+    page.evaluate("() => { window.__sameDocument = true; }")
+    page.locator("a.md-footer__link--next").click()
+    page.wait_for_function("() => !location.pathname.endsWith('/deep/attention/')")
+    assert page.evaluate("() => window.__sameDocument === true")  # instant navigation
+    assert body_scheme(page) == "slate"
+    assert switch_palette(page) == "default"  # the toggle still works after it
+    page.reload(wait_until="networkidle")
+    assert body_scheme(page) == "default"
+    assert problems.all() == []
+
+
+def test_palette_follows_the_system_until_the_reader_chooses(browser, site_server: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        problems = open_page(page, site_server, "/")
+        assert body_scheme(page) == "slate"  # first visit, dark system: dark palette
+        page.emulate_media(color_scheme="light")
+        page.wait_for_function("() => document.body.dataset.mdColorScheme === 'default'")
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_function("() => document.body.dataset.mdColorScheme === 'slate'")
+        # Keyboard: Enter on the focused toggle switches, as in Material.
+        page.focus("form[data-scribbles-palette] input:checked")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.body.dataset.mdColorScheme === 'default'")
+        page.emulate_media(color_scheme="light")
+        page.emulate_media(color_scheme="dark")  # a chosen palette no longer follows
+        page.wait_for_timeout(200)
+        assert body_scheme(page) == "default"
+        assert problems.all() == []
+    finally:
+        context.close()
+
+
+def test_code_blocks_have_one_working_copy_button_each(browser, site_server: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_server)
+    try:
+        page = context.new_page()
+        problems = open_page(page, site_server, "/about/authoring/")
+        counts = page.evaluate(
+            """() => [...document.querySelectorAll('article pre > code')].map(
+                code => code.parentElement.querySelectorAll('.md-code__button').length)"""
+        )
+        assert counts and set(counts) == {1}, counts  # Material added no second button
+        block = page.locator("article pre:has(> code) >> visible=true").first
+        block.hover()
+        block.locator(".md-code__button[data-md-type=copy]").click()
+        page.locator(".md-dialog__inner", has_text="Copied to clipboard").wait_for()
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        expected = block.locator("code").inner_text().rstrip()
+        assert copied == expected and len(copied) > 10
+        assert problems.all() == []
+    finally:
+        context.close()
+
+
+REGION_FOCUS = """() => [...document.querySelectorAll(
+        'article .katex-display, article .md-typeset__scrollwrap')]
+    .filter(region => region.clientWidth > 0)
+    .map(region => [region.scrollWidth > region.clientWidth, region.tabIndex === 0])"""
+
+
+def test_wide_formulas_and_tables_are_focusable_exactly_while_they_overflow(
+    page: Page, site_server: str
+):
+    page.set_viewport_size({"width": 360, "height": 800})  # a phone: many formulas overflow
+    problems = open_page(page, site_server, "/generative/diffusion/")
+    page.wait_for_selector("body[data-math-rendered]", state="attached")
+    narrow = page.evaluate(REGION_FOCUS)
+    assert any(overflows for overflows, _ in narrow) and not all(o for o, _ in narrow)
+    assert all(overflows == focusable for overflows, focusable in narrow), narrow
+    page.set_viewport_size({"width": 1600, "height": 900})  # the same regions, now wide
+    page.wait_for_function(
+        f"() => ({REGION_FOCUS})().every(([overflows, focusable]) => overflows === focusable)"
+    )
+    wide = page.evaluate(REGION_FOCUS)
+    assert sum(o for o, _ in wide) < sum(o for o, _ in narrow)
+    assert problems.all() == []
+
+
+LISTING_STATE = """() => {
+    const details = document.querySelector('details.mkdocstrings-source');
+    const code = details.querySelector(':scope > div pre > code');
+    return {
+        open: details.open,
+        noscript: details.querySelectorAll('noscript').length,
+        highlighted: code ? code.querySelectorAll('span').length : 0,
+        visible: code ? code.getBoundingClientRect().height > 0 : false,
+    };
+}"""
+
+
+def open_first_listing(page: Page) -> dict:
+    page.locator("details.mkdocstrings-source > summary").first.click()
+    page.wait_for_function(f"() => ({LISTING_STATE})().highlighted > 0")
+    return page.evaluate(LISTING_STATE)
+
+
+def test_api_source_listings_load_when_opened_also_after_instant_navigation(
+    page: Page, site_server: str
+):
+    problems = open_page(page, site_server, "/reference/vc/")
+    before = page.evaluate(LISTING_STATE)
+    assert before == {"open": False, "noscript": 1, "highlighted": 0, "visible": False}
+    after = open_first_listing(page)
+    assert after["open"] and after["noscript"] == 0 and after["visible"]
+    assert after["highlighted"] > 50
+    # Instant navigation parses the next page without scripting: its listings arrive as
+    # elements inside the noscript, and open the same way.
+    page.evaluate("() => { window.__sameDocument = true; }")
+    page.locator("a.md-footer__link--next").click()
+    page.wait_for_function("() => !location.pathname.endsWith('/reference/vc/')")
+    page.wait_for_selector("details.mkdocstrings-source", state="attached")
+    assert page.evaluate("() => window.__sameDocument === true")
+    after_navigation = open_first_listing(page)
+    assert after_navigation["noscript"] == 0 and after_navigation["visible"]
     assert problems.all() == []

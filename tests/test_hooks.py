@@ -67,3 +67,50 @@ def test_unwrap_block_paragraphs(html, expected):
 def test_describe_takes_the_first_prose_paragraph():
     text = "# Title\n\n```python\ncode\n```\n\nThe *first* [real](x.md) paragraph.\n\nNext."
     assert hooks.describe(text) == "The first real paragraph."
+
+
+def test_prerender_copy_buttons_numbers_blocks_and_keeps_other_pre_alone():
+    page = (
+        '<div class="highlight"><pre><span></span><code>a = 1</code></pre></div>'
+        '<td class="linenos"><div class="linenodiv"><pre><span></span>1</pre></div></td>'
+        '<pre class="wide"><code>b</code></pre>'
+    )
+    out = hooks.prerender_copy_buttons(page)
+    assert out.count('class="md-code__button"') == 2  # the line-number column gets none
+    assert (
+        '<pre class="no-copy" data-copy-id="1"><span></span><nav class="md-code__nav">'
+        '<button class="md-code__button" title="Copy to clipboard" '
+        'data-clipboard-target="pre[data-copy-id=\'1\'] > code" data-md-type="copy">'
+        "</button></nav><code>a = 1</code>"
+    ) in out
+    assert '<pre class="wide no-copy" data-copy-id="2"><nav class="md-code__nav">' in out
+    assert "<pre><span></span>1</pre>" in out
+
+
+def test_defer_page_scripts_defers_the_bundle_and_katex_init_only():
+    page = (
+        '<script src="../../assets/javascripts/bundle.a5f9d56c.min.js"></script>'
+        '<script src="/javascripts/katex-init.js"></script>'
+        '<script src="../search/search_index.js"></script>'
+    )
+    assert hooks.defer_page_scripts(page) == (
+        '<script src="../../assets/javascripts/bundle.a5f9d56c.min.js" defer></script>'
+        '<script src="/javascripts/katex-init.js" defer></script>'
+        '<script src="../search/search_index.js"></script>'
+    )
+
+
+def test_defer_source_listings_puts_each_listing_in_a_noscript():
+    listing = '<div class="highlight"><pre><code>def f(): pass</code></pre></div>'
+    page = (
+        '<details class="mkdocstrings-source" data-search-exclude>\n'
+        f"  <summary>Source code in <code>f.py</code></summary>\n  {listing}\n</details>"
+        "<details><summary>Other</summary><p>kept</p></details>"
+    )
+    out = hooks.defer_source_listings(page)
+    assert out == (
+        '<details class="mkdocstrings-source" data-search-exclude>\n'
+        "  <summary>Source code in <code>f.py</code></summary>"
+        f'<noscript class="scribbles-listing">\n  {listing}</noscript>\n</details>'
+        "<details><summary>Other</summary><p>kept</p></details>"
+    )

@@ -33,29 +33,48 @@ async function renderRemainingMath(body) {
   }
 }
 
-const whenIdle =
-  window.requestIdleCallback || ((callback) => setTimeout(() => callback({ timeRemaining: () => 8 }), 1));
-
 // Accessibility (axe "scrollable-region-focusable"): a table or formula wider than the
-// column scrolls sideways; make such a region reachable with the keyboard. Measuring a
-// region lays out its block (blocks far from the screen are skipped by
-// `content-visibility`), so regions are measured in idle time, a few at a time, never in
-// one long task. Resolves when every region has been checked.
+// column scrolls sideways; make such a region reachable with the keyboard, and only such
+// a region. Widths are read in a ResizeObserver callback, which the browser calls right
+// after it has laid the page out, so reading them costs nothing (read at any other time,
+// each could force a layout of the whole page). The same callback follows later changes
+// of width (a window resized, a tab switched). Resolves once every region has been seen.
+//
+// Code blocks too: Material mounts a code block (and makes it focusable if it overflows)
+// only once it is on the screen (feature `content.lazy`, which spares the page one forced
+// layout per block while it loads); until then this observer has done it.
+const SCROLL_REGIONS = ".md-typeset__scrollwrap, .katex-display, div.arithmatex, pre > code";
+let regionObserver = null;
+
 function focusableScrollRegions(body) {
-  const regions = [...body.querySelectorAll(".md-typeset__scrollwrap, .katex-display, div.arithmatex")]
-    .filter((region) => !region.hasAttribute("tabindex"));
+  regionObserver?.disconnect(); // regions of the page before an instant navigation
+  const regions = [...body.querySelectorAll(SCROLL_REGIONS)];
+  if (regions.length === 0) return Promise.resolve();
   return new Promise((resolve) => {
-    const step = (deadline) => {
-      while (regions.length && deadline.timeRemaining() > 2) {
-        const region = regions.shift();
-        if (region.scrollWidth > region.clientWidth) region.tabIndex = 0;
+    const unseen = new Set(regions);
+    regionObserver = new ResizeObserver((entries) => {
+      for (const { target } of entries) {
+        const overflows = target.scrollWidth > target.clientWidth;
+        const ours = "scribblesScroll" in target.dataset; // a tabindex we set, not the author
+        if (overflows && !target.hasAttribute("tabindex")) {
+          target.tabIndex = 0;
+          target.dataset.scribblesScroll = "";
+        } else if (!overflows && ours) {
+          target.removeAttribute("tabindex");
+          delete target.dataset.scribblesScroll;
+        }
+        unseen.delete(target);
       }
-      if (regions.length) whenIdle(step);
-      else resolve();
-    };
-    whenIdle(step);
+      if (unseen.size === 0) resolve();
+    });
+    for (const region of regions) regionObserver.observe(region);
   });
 }
+
+// Content added later (an API source listing, opened) is watched as well.
+document.addEventListener("scribbles:content", (event) => {
+  for (const region of event.target.querySelectorAll(SCROLL_REGIONS)) regionObserver?.observe(region);
+});
 
 // `document$` is Material's observable: it fires on first load and after each instant
 // navigation.
