@@ -798,7 +798,10 @@ def prerender_copy_buttons(html: str) -> str:
     button is in the page already; Material's clipboard integration, which listens to
     every `[data-clipboard-target]`, copies and announces as before. The block is marked
     `no-copy` so that Material does not add a second button (the class has no other
-    effect); builds without these hooks (Zensical) still get Material's buttons.
+    effect); builds without these hooks (Zensical) still get Material's buttons. The
+    buttons' holder is a `span` where Material's is a `nav`: the HTML parser would not
+    accept a `nav` inside a `pre` (Material inserts it with the DOM); its styles are
+    those of the class.
     """
     number = 0
 
@@ -807,9 +810,9 @@ def prerender_copy_buttons(html: str) -> str:
         number += 1
         classes = " ".join(filter(None, (match[1], "no-copy")))
         button = (
-            '<nav class="md-code__nav"><button class="md-code__button" '
+            '<span class="md-code__nav"><button class="md-code__button" '
             f'title="{COPY_TITLE}" data-clipboard-target="pre[data-copy-id=\'{number}\'] > code" '
-            'data-md-type="copy"></button></nav>'
+            'data-md-type="copy"></button></span>'
         )
         return f'<pre class="{classes}" data-copy-id="{number}">{match[2] or ""}{button}<code'
 

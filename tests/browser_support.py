@@ -45,7 +45,8 @@ def assert_math_rendered(page: Page, timeout_ms: int = 60_000) -> None:
             errors: [...document.querySelectorAll('.katex-error')].map(e => e.title),
             text: (() => {
                 const article = document.querySelector('article').cloneNode(true);
-                article.querySelectorAll('code, pre, .katex').forEach(e => e.remove());
+                // A noscript (an API source listing not yet opened) is not shown.
+                article.querySelectorAll('code, pre, .katex, noscript').forEach(e => e.remove());
                 return article.textContent;
             })(),
         })"""

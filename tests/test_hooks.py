@@ -78,12 +78,12 @@ def test_prerender_copy_buttons_numbers_blocks_and_keeps_other_pre_alone():
     out = hooks.prerender_copy_buttons(page)
     assert out.count('class="md-code__button"') == 2  # the line-number column gets none
     assert (
-        '<pre class="no-copy" data-copy-id="1"><span></span><nav class="md-code__nav">'
+        '<pre class="no-copy" data-copy-id="1"><span></span><span class="md-code__nav">'
         '<button class="md-code__button" title="Copy to clipboard" '
         'data-clipboard-target="pre[data-copy-id=\'1\'] > code" data-md-type="copy">'
-        "</button></nav><code>a = 1</code>"
+        "</button></span><code>a = 1</code>"
     ) in out
-    assert '<pre class="wide no-copy" data-copy-id="2"><nav class="md-code__nav">' in out
+    assert '<pre class="wide no-copy" data-copy-id="2"><span class="md-code__nav">' in out
     assert "<pre><span></span>1</pre>" in out
 
 

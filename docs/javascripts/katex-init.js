@@ -38,7 +38,8 @@ async function renderRemainingMath(body) {
 // a region. Widths are read in a ResizeObserver callback, which the browser calls right
 // after it has laid the page out, so reading them costs nothing (read at any other time,
 // each could force a layout of the whole page). The same callback follows later changes
-// of width (a window resized, a tab switched). Resolves once every region has been seen.
+// of width (a window resized, a tab switched, a <details> opened). Resolves once the
+// regions on display have been checked.
 //
 // Code blocks too: Material mounts a code block (and makes it focusable if it overflows)
 // only once it is on the screen (feature `content.lazy`, which spares the page one forced
@@ -51,7 +52,6 @@ function focusableScrollRegions(body) {
   const regions = [...body.querySelectorAll(SCROLL_REGIONS)];
   if (regions.length === 0) return Promise.resolve();
   return new Promise((resolve) => {
-    const unseen = new Set(regions);
     regionObserver = new ResizeObserver((entries) => {
       for (const { target } of entries) {
         const overflows = target.scrollWidth > target.clientWidth;
@@ -63,11 +63,13 @@ function focusableScrollRegions(body) {
           target.removeAttribute("tabindex");
           delete target.dataset.scribblesScroll;
         }
-        unseen.delete(target);
       }
-      if (unseen.size === 0) resolve();
+      resolve(); // the first call reports every region being rendered
     });
     for (const region of regions) regionObserver.observe(region);
+    // Regions not rendered (in a closed <details>) are reported only once shown; when no
+    // region is rendered, there is no first call: the frame after this one ends the wait.
+    requestAnimationFrame(() => setTimeout(resolve));
   });
 }
 
