@@ -819,6 +819,35 @@ def prerender_copy_buttons(html: str) -> str:
     return _CODE_BLOCK_START.sub(with_button, html)
 
 
+_CODE_ELEMENT = re.compile(
+    r'(<pre\b[^>]*>(?:<span></span>)?(?:<span class="md-code__nav"><button[^<]*</button></span>)?)'
+    r"<code>(.*?)</code></pre>",
+    re.S,
+)
+NARROWEST_CODE_COLUMNS = 40  # characters of code a phone's column shows without scrolling
+
+
+def focusable_wide_code(html: str) -> str:
+    """Make a code block whose longest line may not fit its column focusable.
+
+    An overflowing block must be reachable with the keyboard to be scrolled (axe's
+    "scrollable-region-focusable"). In the browser that is decided once the block has
+    been laid out (`javascripts/katex-init.js`, and Material when the block comes on
+    screen), which for a block far down an API page is late: its docstring is laid out
+    only near the screen (`content-visibility`). So a block with a line longer than a
+    phone's column gets `tabindex="0"` here, marked as ours (`data-scribbles-scroll`);
+    the browser takes it away once it sees the block fit.
+    """
+
+    def marked(match: re.Match[str]) -> str:
+        text = html_lib.unescape(re.sub(r"<[^>]+>", "", match[2]))
+        if max(map(len, text.splitlines() or [""])) <= NARROWEST_CODE_COLUMNS:
+            return match[0]
+        return f'{match[1]}<code tabindex="0" data-scribbles-scroll>{match[2]}</code></pre>'
+
+    return _CODE_ELEMENT.sub(marked, html)
+
+
 _SOURCE_LISTING = re.compile(
     r'(<details class="mkdocstrings-source"[^>]*>\s*<summary>.*?</summary>)(.*?)(\s*</details>)',
     re.S,
@@ -863,7 +892,8 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
         '<details class="mkdocstrings-source">',
         '<details class="mkdocstrings-source" data-search-exclude>',
     )
-    return defer_source_listings(prerender_copy_buttons(unwrap_block_paragraphs(html)))
+    html = focusable_wide_code(prerender_copy_buttons(unwrap_block_paragraphs(html)))
+    return defer_source_listings(html)
 
 
 MATH_FONTS = ("KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2")

@@ -114,3 +114,18 @@ def test_defer_source_listings_puts_each_listing_in_a_noscript():
         f'<noscript class="scribbles-listing">\n  {listing}</noscript>\n</details>'
         "<details><summary>Other</summary><p>kept</p></details>"
     )
+
+
+def test_focusable_wide_code_marks_only_blocks_with_long_lines():
+    wide = "x = " + "1 + " * 12 + "1"  # 53 characters
+    page = (
+        "<p>Inline <code>short</code> code.</p>"
+        f'<div class="highlight"><pre><span></span><code><span class="n">{wide}</span>\n'
+        "</code></pre></div>"
+        "<pre><code>y = 2\n</code></pre>"
+        "<p><code>tail</code></p>"
+    )
+    out = hooks.focusable_wide_code(hooks.prerender_copy_buttons(page))
+    assert out.count('tabindex="0" data-scribbles-scroll') == 1
+    assert f'<code tabindex="0" data-scribbles-scroll><span class="n">{wide}' in out
+    assert "<p>Inline <code>short</code> code.</p>" in out and "<code>y = 2" in out
