@@ -819,11 +819,8 @@ def prerender_copy_buttons(html: str) -> str:
     return _CODE_BLOCK_START.sub(with_button, html)
 
 
-_CODE_ELEMENT = re.compile(
-    r'(<pre\b[^>]*>(?:<span></span>)?(?:<span class="md-code__nav"><button[^<]*</button></span>)?)'
-    r"<code>(.*?)</code></pre>",
-    re.S,
-)
+# A code block's `<code>` and what precedes it in its `<pre>` (a copy button or not).
+_CODE_ELEMENT = re.compile(r"(<pre\b[^>]*>(?:(?!</pre>).)*?)<code>(.*?)</code></pre>", re.S)
 NARROWEST_CODE_COLUMNS = 40  # characters of code a phone's column shows without scrolling
 
 
