@@ -915,7 +915,9 @@ def preload_math_fonts(output: str, page_url: str) -> str:
         'type="font/woff2" crossorigin>'
         for font in MATH_FONTS
     )
-    return output.replace("</head>", f"{links}</head>", 1)
+    # Before the stylesheets, so that the script at the end of <head> (overrides/main.html)
+    # finds them too.
+    return output.replace('<link rel="stylesheet"', f'{links}<link rel="stylesheet"', 1)
 
 
 _PAGE_SCRIPTS = re.compile(
@@ -936,6 +938,35 @@ def defer_page_scripts(output: str) -> str:
     return _PAGE_SCRIPTS.sub(r'<script src="\1" defer>', output)
 
 
+def _load_block_heights() -> ModuleType:
+    path = Path(__file__).resolve().parent / "block_heights.py"
+    spec = importlib.util.spec_from_file_location("scribbles_block_heights", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+block_heights = _load_block_heights()
+_ARTICLE_START = '<article class="md-content__inner md-typeset">'
+
+
+def skip_far_blocks(output: str) -> str:
+    """Let the browser skip the article's blocks far below the screen while loading.
+
+    See `hooks/block_heights.py`: each top-level block after the first `<h2>` gets its
+    estimated height, and the stylesheet makes it `content-visibility: auto`. Runs after
+    the math is rendered, since a formula's height is read from KaTeX's HTML.
+    """
+    start = output.find(_ARTICLE_START)
+    end = output.rfind("</article>")
+    if start < 0 or end < start:
+        return output
+    start += len(_ARTICLE_START)
+    return output[:start] + block_heights.mark_skippable_blocks(output[start:end]) + output[end:]
+
+
 def on_post_page(output: str, page: Any, config: Any) -> str:
     failed = page.file.src_uri in _PAGES_WITH_FAILED_BLOCKS
     if failed and not _flag("SCRIBBLES_SHOW_TRACEBACKS"):
@@ -943,7 +974,7 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
             f"{page.file.src_uri}: an executed block failed and its traceback would be "
             "published; fix the block (the warning above shows the error)"
         )
-    output = defer_page_scripts(render_math(output, page.file.src_uri))
+    output = defer_page_scripts(skip_far_blocks(render_math(output, page.file.src_uri)))
     offline = config.plugins.get("material/offline")
     if offline is None or not offline.config.enabled:  # file:// fetches fonts without CORS
         output = preload_math_fonts(output, page.url)

@@ -51,7 +51,10 @@ def serious(results) -> list[str]:
     ]
 
 
-RENDER_EVERYTHING = "* { content-visibility: visible !important; }"
+# Everything rendered, and at once: a block the browser skipped while the palette changed
+# gets its new colours when it is rendered, through Material's colour transitions (axe
+# would read a label's colour halfway).
+RENDER_EVERYTHING = "* { content-visibility: visible !important; transition: none !important; }"
 TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
@@ -276,6 +279,118 @@ def test_wide_formulas_and_tables_are_focusable_exactly_while_they_overflow(
     )
     wide = page.evaluate(REGION_FOCUS)
     assert sum(o for o, _ in wide) < sum(o for o, _ in narrow)
+    assert problems.all() == []
+
+
+CHAPTERS = [path for path in PAGES if not path.startswith("/reference/") and path != "/404.html"]
+LIGHTHOUSE_PHONE = {"width": 412, "height": 823}  # Lighthouse's mobile viewport
+SKIPPED_BLOCKS = """() => [...document.querySelectorAll('[data-scribbles-skip]')].map(block => {
+    const style = getComputedStyle(block);
+    return {
+        // (a skipped block itself is visible, as an empty box: its children are not)
+        rendered: block.firstElementChild?.checkVisibility({contentVisibilityAuto: true}),
+        estimate: parseFloat(style.getPropertyValue(
+            innerWidth >= 1220 ? '--scribbles-wide' : '--scribbles-phone')),
+        height: block.getBoundingClientRect().height,
+        what: block.tagName + '.' + block.className,
+    };
+})"""
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_far_blocks_wait_in_boxes_no_shorter_than_their_content(
+    page: Page, site_server: str, path: str
+):
+    """Blocks far below the screen are skipped while loading, in boxes as tall as they.
+
+    A skipped block's content must fit the box it stands in for it: axe (as Lighthouse
+    runs it, on the page as loaded) places that content at its real size, and in a box
+    too short it would overlap the next block and be read against the wrong background.
+    Checked where Lighthouse looks (a phone) and on a wide screen.
+    """
+    for viewport in (LIGHTHOUSE_PHONE, {"width": 1280, "height": 900}):
+        page.set_viewport_size(viewport)
+        problems = open_page(page, site_server, path)
+        page.wait_for_selector("body[data-math-rendered]", state="attached")
+        as_loaded = page.evaluate(SKIPPED_BLOCKS)
+        if not as_loaded:  # a page without a second section has nothing to skip
+            assert page.locator("article h2").count() == 0
+            continue
+        with_children = [block for block in as_loaded if block["rendered"] is not None]
+        if with_children:  # (only text in them: nothing to ask)
+            assert with_children[-1]["rendered"] is False, "the last block is rendered on load"
+        style = page.add_style_tag(content=RENDER_EVERYTHING)
+        page.evaluate(TWO_FRAMES)
+        short = [
+            block for block in page.evaluate(SKIPPED_BLOCKS) if block["height"] > block["estimate"]
+        ]
+        assert short == [], f"{viewport['width']} px: estimated too short: {short[:3]}"
+        style.evaluate("element => element.remove()")
+        assert problems.all() == []
+
+
+FIRST_FOCUSABLE_BEFORE = """formula => {
+    const focusable = [...document.querySelectorAll('a[href], button, input, [tabindex="0"]')]
+        .filter(element => element.checkVisibility({contentVisibilityAuto: false}) &&
+            formula.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_PRECEDING);
+    focusable.at(-1).focus();
+    return document.activeElement !== document.body;
+}"""
+
+
+def test_tab_reaches_a_wide_formula_far_below_the_screen(page: Page, site_server: str):
+    """A formula wider than a phone, not yet rendered, is in the keyboard's path."""
+    page.set_viewport_size({"width": 360, "height": 800})
+    problems = open_page(page, site_server, "/generative/diffusion/")
+    page.wait_for_selector("body[data-math-rendered]", state="attached")
+    candidates = page.locator("article div.arithmatex[data-scribbles-skip][tabindex='0']")
+    assert candidates.count() > 0
+    formula = candidates.last
+    rendered = "f => f.firstElementChild.checkVisibility({contentVisibilityAuto: true})"
+    assert not formula.evaluate(rendered)
+    assert formula.evaluate(
+        "f => [...f.children].some(child => child.offsetWidth > f.clientWidth)"
+    ), "this formula should be wider than the phone's column"
+    assert formula.evaluate(FIRST_FOCUSABLE_BEFORE)
+    page.keyboard.press("Tab")
+    assert formula.evaluate("f => document.activeElement === f")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.activeElement.scrollLeft > 0")
+    assert formula.evaluate(rendered)  # focused, so near the screen, so rendered
+    assert problems.all() == []
+
+
+STYLESHEET_HREF_CHANGES = """() => {
+    window.__stylesheetChanges = [];
+    new MutationObserver(records => {
+        for (const record of records)
+            if (record.target.rel === 'stylesheet')
+                window.__stylesheetChanges.push({
+                    from: record.oldValue, to: record.target.getAttribute('href'),
+                    body: document.body !== null,
+                });
+    }).observe(document, {subtree: true, attributes: true, attributeFilter: ['href'],
+                          attributeOldValue: true});
+}"""
+
+
+def test_stylesheets_are_not_reloaded_once_the_page_has_a_body(page: Page, site_server: str):
+    """Material's instant navigation makes every link absolute by assigning it again; for
+    a stylesheet that reloads it, and restyles the page. Done in <head>, before <body>."""
+    page.add_init_script(f"({STYLESHEET_HREF_CHANGES})()")
+    problems = open_page(page, site_server, "/classical/svm/")
+    page.wait_for_selector("body[data-math-rendered]", state="attached")
+    changes = page.evaluate("() => window.__stylesheetChanges")
+    assert len(changes) >= 5, changes  # each stylesheet, resolved in <head>
+    assert [change for change in changes if change["body"]] == []
+    assert all(change["to"].startswith(site_server) for change in changes)
+    assert all(
+        href.startswith(site_server)
+        for href in page.eval_on_selector_all(
+            "link[rel=stylesheet]", "links => links.map(link => link.getAttribute('href'))"
+        )
+    )
     assert problems.all() == []
 
 

@@ -119,7 +119,9 @@ def test_every_figure_has_alt_text(built_site: Build):
     figures = 0
     for page in html_pages(built_site.site):
         text = page.read_text(encoding="utf-8")
-        for opening in re.findall(r'<figure class="scribbles-figure"><svg[^>]*>', text):
+        openings = re.findall(r'<figure class="scribbles-figure"[^>]*><svg[^>]*>', text)
+        assert len(openings) == text.count('<figure class="scribbles-figure"'), page
+        for opening in openings:
             figures += 1
             label = re.search(r'aria-label="([^"]*)"', opening)
             assert label and len(label.group(1).strip()) >= 10, f"{page}: {opening[:200]}"

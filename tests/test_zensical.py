@@ -104,7 +104,7 @@ def executed_output(page: Path) -> dict[str, int]:
     text = page.read_text(encoding="utf-8")
     article = text[text.find("<article") : text.find("</article>")]
     return {
-        "figures": article.count('<figure class="scribbles-figure">'),
+        "figures": article.count('<figure class="scribbles-figure"'),  # (attributes may follow)
         "tables": article.count("<table"),
         "math": article.count('class="arithmatex"'),
     }

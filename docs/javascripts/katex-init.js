@@ -47,23 +47,75 @@ async function renderRemainingMath(body) {
 const SCROLL_REGIONS = ".md-typeset__scrollwrap, .katex-display, div.arithmatex, pre > code";
 let regionObserver = null;
 
+// Whether a region's content is wider than the region. A region inside a block the browser
+// skips for now (below) is measured all the same: reading a size there lays out that one
+// block. A formula can be such a block itself (`data-scribbles-skip`); its own scroll width
+// is then that of an empty box, and its child (the formula, as wide as its content) tells.
+// (Only there: a block laid out that way keeps its content in the box of its estimated
+// height, and one estimated too short, as the API pages' docstring parts may be, would
+// then scroll vertically.)
+function overflows(region) {
+  const width = region.clientWidth;
+  if (region.scrollWidth > width) return true;
+  return "scribblesSkip" in region.dataset && [...region.children].some((child) => child.offsetWidth > width);
+}
+
+function updateFocusable(region) {
+  const wide = overflows(region);
+  const ours = "scribblesScroll" in region.dataset; // a tabindex we set, not the author
+  if (wide && !region.hasAttribute("tabindex")) {
+    region.tabIndex = 0;
+    region.dataset.scribblesScroll = "";
+  } else if (!wide && ours) {
+    if (document.activeElement === region) {
+      // not while the reader is on it: once they move on
+      region.addEventListener("blur", () => updateFocusable(region), { once: true });
+      return;
+    }
+    region.removeAttribute("tabindex");
+    delete region.dataset.scribblesScroll;
+  }
+}
+
+// Blocks far below the screen are not rendered while the page loads (`content-visibility:
+// auto`, see hooks/block_heights.py), and the ResizeObserver reports their regions only
+// once they come near the screen. A reader tabbing down the page would pass a wide
+// formula there by. So those regions are measured in idle time, a few at a time, and again
+// after the window changes size. (A skipped block that is a region itself, a formula, is
+// reported by the observer: it has a box, of the estimated height.)
+function skippedRegions(body) {
+  return [...body.querySelectorAll(`[data-scribbles-skip] :is(${SCROLL_REGIONS})`)].filter(
+    (region) => !(region.checkVisibility?.({ contentVisibilityAuto: true }) ?? false),
+  );
+}
+
+const idle = window.requestIdleCallback ?? ((work) => setTimeout(() => work({ timeRemaining: () => 8 }), 1));
+
+function measureInIdleTime(regions) {
+  return new Promise((resolve) => {
+    const queue = [...regions];
+    const step = (deadline) => {
+      while (queue.length > 0 && deadline.timeRemaining() > 2) updateFocusable(queue.shift());
+      if (queue.length > 0) idle(step, { timeout: 1000 });
+      else resolve();
+    };
+    idle(step, { timeout: 1000 });
+  });
+}
+
+let resizeTimer = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => measureInIdleTime(skippedRegions(document.body)), 200);
+});
+
 function focusableScrollRegions(body) {
   regionObserver?.disconnect(); // regions of the page before an instant navigation
   const regions = [...body.querySelectorAll(SCROLL_REGIONS)];
   if (regions.length === 0) return Promise.resolve();
-  return new Promise((resolve) => {
+  const rendered = new Promise((resolve) => {
     regionObserver = new ResizeObserver((entries) => {
-      for (const { target } of entries) {
-        const overflows = target.scrollWidth > target.clientWidth;
-        const ours = "scribblesScroll" in target.dataset; // a tabindex we set, not the author
-        if (overflows && !target.hasAttribute("tabindex")) {
-          target.tabIndex = 0;
-          target.dataset.scribblesScroll = "";
-        } else if (!overflows && ours) {
-          target.removeAttribute("tabindex");
-          delete target.dataset.scribblesScroll;
-        }
-      }
+      for (const { target } of entries) updateFocusable(target);
       resolve(); // the first call reports every region being rendered
     });
     for (const region of regions) regionObserver.observe(region);
@@ -71,6 +123,7 @@ function focusableScrollRegions(body) {
     // region is rendered, there is no first call: the frame after this one ends the wait.
     requestAnimationFrame(() => setTimeout(resolve));
   });
+  return rendered.then(() => measureInIdleTime(skippedRegions(body)));
 }
 
 // Content added later (an API source listing, opened) is watched as well.
