@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -171,7 +172,7 @@ def figure_height(element: Element, width: float) -> float:
     caption = _first(element, lambda e: e.tag == "figcaption")
     if caption is not None:
         height += text_height(visible_text(caption), width * 0.9) + 8
-    return height + 2 * 24 + 24
+    return height + 2 * 24 + 24  # the figure's margins, and the SVG's own padding
 
 
 def table_height(element: Element, width: float) -> float:
@@ -185,7 +186,7 @@ def table_height(element: Element, width: float) -> float:
     return total + 32
 
 
-def _first(element: Element, match) -> Element | None:
+def _first(element: Element, match: Callable[[Element], bool]) -> Element | None:
     for child in element.children:
         if isinstance(child, Element):
             if match(child):
@@ -196,8 +197,8 @@ def _first(element: Element, match) -> Element | None:
     return None
 
 
-def _all(element: Element, match) -> list[Element]:
-    found = []
+def _all(element: Element, match: Callable[[Element], bool]) -> list[Element]:
+    found: list[Element] = []
     for child in element.children:
         if isinstance(child, Element):
             if match(child):
