@@ -127,10 +127,7 @@ def _has_block_child(element: Element) -> bool:
 
 
 def _contains_heading(element: Element) -> bool:
-    return any(
-        isinstance(c, Element) and (c.tag in _HEADINGS or _contains_heading(c))
-        for c in element.children
-    )
+    return _first(element, lambda e: e.tag in _HEADINGS) is not None
 
 
 def text_height(text: str, width: float) -> float:
@@ -251,7 +248,7 @@ def block_height(element: Element, width: float = PHONE_COLUMN_PX) -> float:
             if pending_text.strip():
                 total += text_height(pending_text, inner)
             pending_text = ""
-            if child.tag in ("summary",) or "admonition-title" in child.classes:
+            if child.tag == "summary" or "admonition-title" in child.classes:
                 total += 44
             else:
                 total += block_height(child, inner)

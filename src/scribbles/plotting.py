@@ -206,20 +206,16 @@ _LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
 _G_TAG = re.compile(r"<g>|<g\s[^>]*>|</g>")
 
 
-def _round_decimal(match: re.Match[str]) -> str:
-    text = f"{float(match.group(0)):.2f}".rstrip("0").rstrip(".")
+def _rounded(number: str, places: int) -> str:
+    text = f"{float(number):.{places}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
-
-
-def _round_scale(match: re.Match[str]) -> str:
-    return f"{float(match.group(0)):.5f}".rstrip("0").rstrip(".")
 
 
 def _compact_attribute(match: re.Match[str]) -> str:
     # A transform's factors scale whole glyphs: they keep 5 decimals, positions 2.
-    rounding = _round_scale if match.group(1) == "transform" else _round_decimal
-    value = " ".join(_LONG_DECIMAL.sub(rounding, match.group(2)).split())
-    return f'{match.group(1)}="{value}"'
+    places = 5 if match.group(1) == "transform" else 2
+    value = _LONG_DECIMAL.sub(lambda number: _rounded(number.group(0), places), match.group(2))
+    return f'{match.group(1)}="{" ".join(value.split())}"'
 
 
 def _unwrap_plain_groups(text: str) -> str:
