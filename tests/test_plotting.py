@@ -201,3 +201,8 @@ def test_compact_svg_keeps_grouped_attributes_and_transform_precision():
         '<svg><g clip-path="url(#c)"><path d="M 1.23 0"/></g>'
         '<use xlink:href="#g1" transform="translate(10.12346 2) scale(0.13889)"/></svg>'
     )
+
+
+def test_compact_svg_rejects_what_is_not_text():
+    with pytest.raises(TypeError, match="text must be an SVG document as a str, got bytes"):
+        compact_svg(b"<svg></svg>")

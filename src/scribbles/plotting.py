@@ -253,11 +253,16 @@ def compact_svg(text: str) -> str:
     Returns:
         svg: the same drawing.
 
+    Raises:
+        TypeError: if `text` is not a string.
+
     Examples:
         >>> compact_svg('<svg viewBox="0 0 10.123456 5">\n <g id="a">\n  <path d="M 0 0 \n'
         ...             'L 1.23456 2" id="b"/>\n </g>\n</svg>')
         '<svg viewBox="0 0 10.12 5"><path d="M 0 0 L 1.23 2"/></svg>'
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be an SVG document as a str, got {type(text).__name__}")
     text = _GEOMETRY_ATTRIBUTE.sub(_compact_attribute, text)
     text = re.sub(r">\s+<", "><", text)
     referenced = set(re.findall(r"(?:url\(#|href=\"#)([^\")]+)", text))
