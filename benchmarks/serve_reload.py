@@ -8,7 +8,7 @@ imported from the snapshot (`PYTHONPATH` wins over the editable install's path e
 
 - *prose*: a sentence is appended to a chapter; the clock runs from the moment the file
   is written until the served chapter contains the sentence.
-- *source*: a sentence is added to the module docstring of `scribbles.tables` (which no
+- *source*: a sentence is added to the module docstring of `scribbles.book.tables` (which no
   cached computation depends on, so the cache stays warm, as it does for an author who
   edits a docstring or a helper); the clock runs until the API reference page shows it.
 
@@ -70,7 +70,7 @@ class Probe:
 
 PROBES = (
     Probe("prose", "docs/deep/attention.md", "/deep/attention/", "end"),
-    Probe("source", "src/scribbles/tables.py", "/reference/tables/", "docstring"),
+    Probe("source", "src/scribbles/book/tables.py", "/reference/book/tables/", "docstring"),
 )
 
 

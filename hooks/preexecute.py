@@ -5,7 +5,7 @@ another on one core. `hooks/scribbles_hooks.py` starts this script at the start 
 build with the pages that execute blocks, in the *reverse* of the order MkDocs converts
 them: while MkDocs works forwards from the first page, this process works backwards from
 the last, on the machine's other core, and writes every block's output into the block
-cache (`scribbles.cache`, folder `blocks/`). When MkDocs reaches a page done here, every
+cache (`scribbles.book.cache`, folder `blocks/`). When MkDocs reaches a page done here, every
 block of it is a cache hit.
 
 The two processes never convert the same page at once: each takes a page by creating

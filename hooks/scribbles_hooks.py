@@ -7,7 +7,7 @@
 - **No traceback on a page**: a page with a block that raised stops the build (strict or
   not), unless `SCRIBBLES_SHOW_TRACEBACKS=1` (set by `make serve` so authors see the error).
 - **Block cache**: the printed output of every executed Python block is kept in the
-  package's disk cache (`scribbles.cache`, folder `blocks/`), keyed on the page, the
+  package's disk cache (`scribbles.book.cache`, folder `blocks/`), keyed on the page, the
   block's code, the code before it in its session, the `scribbles` modules that code
   imports (their source, transitively) and the library versions. A warm build executes
   no block; a block that misses first replays the session's earlier blocks that were
@@ -24,7 +24,7 @@
 - **Timings**: with `SCRIBBLES_PAGE_TIMINGS=path.json`, the seconds spent converting
   each page (its executed blocks included) are written there (used by `make bench`).
 - **Notebooks**: every chapter is also written to `<chapter>/<name>.ipynb` in the site
-  (see `scribbles.notebook`), with a download link under its title.
+  (see `scribbles_site.notebooks`), with a download link under its title.
 - **Descriptions**: a page without a `description` in its front matter gets its first
   paragraph as `<meta name="description">`.
 - **Math rendered at build time**: every `arithmatex` span/div of a page is rendered by
@@ -228,7 +228,7 @@ def preexecution_enabled() -> bool:
 
     `SCRIBBLES_PREEXEC=0` turns it off (the build then runs every block itself).
     """
-    from scribbles.cache import cache_enabled
+    from scribbles.book.cache import cache_enabled
 
     wanted = os.environ.get("SCRIBBLES_PREEXEC", "1").strip().lower() not in {"0", "false", "no"}
     return wanted and cache_enabled() and not execution_disabled() and (os.cpu_count() or 1) > 1
@@ -401,7 +401,7 @@ def module_facts(name: str, path: Path) -> tuple[bytes, bytes, frozenset[str]]:
     Memoised on the file's modification time and size for the whole `mkdocs serve`
     process, so that a rebuild parses only the files that changed.
     """
-    from scribbles.cache import _imported_scribbles_modules, code_digest
+    from scribbles.book.cache import _imported_scribbles_modules, code_digest
 
     memo = _SERVE.__dict__.setdefault("module_facts", {})
     status = path.stat()
@@ -424,7 +424,7 @@ def page_dependencies(text: str) -> str:
     the block cache counts them (the code, not the docstrings); a page with `:::`
     directives also depends on the exact text of the modules it documents.
     """
-    from scribbles.cache import _module_path, module_closure
+    from scribbles.book.cache import _module_path, module_closure
 
     names = sorted(set(_SCRIBBLES_NAME.findall(text)))
     named = {".".join(n.split(".")[:i]) for n in names for i in range(2, n.count(".") + 2)}
@@ -603,7 +603,7 @@ def _library_versions() -> tuple[str, ...]:
 
 def block_key(page: str, session: str | None, previous: list[str], code: str) -> str:
     """The cache key of a block's output: page, session, code, imports' source, versions."""
-    from scribbles.cache import code_fingerprint
+    from scribbles.book.cache import code_fingerprint
 
     payload = (
         "block-v1",
@@ -646,7 +646,7 @@ def install_block_cache() -> None:
         id: str | None = None,  # markdown-exec's parameter name
         **extra: str,
     ) -> str:
-        from scribbles.cache import cache_enabled, read_entry, write_entry
+        from scribbles.book.cache import cache_enabled, read_entry, write_entry
 
         if not (_BLOCK_PAGE["cache"] and cache_enabled()):
             return original(code, returncode, session, id, **extra)
@@ -725,7 +725,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         html_lib.unescape(str(page.meta["description"])), quote=True
     )
     if is_chapter(page):
-        from scribbles.notebook import chapter_to_notebook
+        from scribbles_site.notebooks import chapter_to_notebook
 
         stem = Path(page.file.src_uri).stem
         _NOTEBOOKS[f"{page.url}{stem}.ipynb"] = chapter_to_notebook(markdown, page.title or stem)

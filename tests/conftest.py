@@ -109,7 +109,7 @@ def site_server(built_site) -> Iterator[str]:
 def browser():
     """One Debian Chromium for every browser test of the session (Playwright's sync API
     allows a single running instance per thread)."""
-    from tests.browser_support import chromium
+    from tests.site.browser_support import chromium
 
     with chromium() as browser:
         yield browser

@@ -1,4 +1,4 @@
-"""Predict time of `scribbles.knn.KNNClassifier` against scikit-learn's brute-force k-NN.
+"""Predict time of `scribbles.learning.knn.KNNClassifier` against scikit-learn's brute-force k-NN.
 
 Both classifiers use k = 5 and the euclidean distance, are fitted on the even rows of
 the 8×8 digits (899 images) and predict all 1,797 images; the best of several runs is
@@ -11,7 +11,7 @@ from benchmarks.timing import best_times, comparison
 from sklearn.datasets import load_digits
 from sklearn.neighbors import KNeighborsClassifier
 
-from scribbles.knn import KNNClassifier
+from scribbles.learning.knn import KNNClassifier
 
 GOAL = 1.5
 REPEATS = 15

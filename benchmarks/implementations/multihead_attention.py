@@ -1,4 +1,4 @@
-"""Forward time of `scribbles.attention.MultiHeadAttention` against `torch.nn.MultiheadAttention`.
+"""Forward time of our `MultiHeadAttention` against `torch.nn.MultiheadAttention`.
 
 Self-attention on CPU at B=8, T=256, d=256, h=8 (float32), both modules in `eval()` mode
 under `torch.no_grad()`, ours built from torch's with `from_torch` (same weights). torch is
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from benchmarks.timing import best_times, comparison
 
-from scribbles.attention import MultiHeadAttention
+from scribbles.deep.multi_head_attention import MultiHeadAttention
 
 GOAL = 1.5
 REPEATS = 10

@@ -1,4 +1,4 @@
-"""Fit time of `scribbles.svm.SVC` (numpy SMO) against scikit-learn's `SVC` (LIBSVM).
+"""Fit time of `scribbles.classical.svm.SVC` (numpy SMO) against scikit-learn's `SVC` (LIBSVM).
 
 Both fit the same 1,000 two-moons samples (noise 0.2) with the default hyperparameters
 (RBF kernel, C = 1, gamma = "scale", tol = 1e-3); the best of several runs is kept for
@@ -12,7 +12,7 @@ from benchmarks.timing import best_time, comparison
 from sklearn.datasets import make_moons
 from sklearn.svm import SVC as SklearnSVC
 
-from scribbles.svm import SVC
+from scribbles.classical.svm import SVC
 
 GOAL = 10.0
 REPEATS = 7

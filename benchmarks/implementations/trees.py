@@ -1,4 +1,4 @@
-"""Fit time of `scribbles.trees.DecisionTreeClassifier` against scikit-learn's tree.
+"""Fit time of `scribbles.classical.trees.DecisionTreeClassifier` against scikit-learn's tree.
 
 Both grow a full-depth Gini tree on the same 1,000 samples with 20 features (10
 informative, from `make_classification`); the best of several runs is kept for each.
@@ -12,7 +12,7 @@ from benchmarks.timing import best_time, comparison
 from sklearn.datasets import make_classification
 from sklearn.tree import DecisionTreeClassifier as SklearnTree
 
-from scribbles.trees import DecisionTreeClassifier
+from scribbles.classical.trees import DecisionTreeClassifier
 
 GOAL = 20.0
 REPEATS = 7

@@ -1,1 +1,6 @@
-r"""Generative models: autoencoders and VAEs, GANs, and diffusion models (Part IV)."""
+r"""Part IV, generative models: autoencoders and VAEs, GANs, and diffusion models.
+
+[`autoencoders`][scribbles.generative.autoencoders] (with its
+[`vae`][scribbles.generative.autoencoders.vae]), [`gans`][scribbles.generative.gans] and
+[`diffusion`][scribbles.generative.diffusion].
+"""

@@ -37,8 +37,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from scribbles.cache import cached
-from scribbles.seeding import single_thread
+from scribbles.book.cache import cached
+from scribbles.book.seeding import single_thread
 
 __all__ = [
     "NoisePredictor",
