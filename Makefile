@@ -53,8 +53,8 @@ docs: setup
 	$(BIN)/mkdocs build --strict --clean
 
 test: setup zensical-setup
-	$(BIN)/ruff check src tests hooks benchmarks
-	$(BIN)/ruff format --check src tests hooks benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/pytest
 
 bench: setup $(LIGHTHOUSE_STAMP)
@@ -84,11 +84,11 @@ $(ZSTAMP): pyproject.toml constraints.txt
 	@touch $@
 
 lint:
-	$(BIN)/ruff check src tests hooks benchmarks
+	$(BIN)/ruff check src tests benchmarks
 
 format:
-	$(BIN)/ruff format src tests hooks benchmarks
-	$(BIN)/ruff check --fix src tests hooks benchmarks
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 
 # Re-resolve every Python dependency to its newest allowed version and record it.
 lock:

@@ -2,7 +2,7 @@
 
 The server runs `mkdocs serve --livereload --dirty` exactly as `make serve` does, on 127.0.0.1
 and a free port, over a *snapshot* of the project in a temporary directory (docs, src,
-hooks, overrides, includes, mkdocs.yml; node_modules linked). Editing the snapshot, not
+overrides, includes, mkdocs.yml; node_modules linked). Editing the snapshot, not
 the working tree, keeps other people's builds and servers undisturbed; `scribbles` is
 imported from the snapshot (`PYTHONPATH` wins over the editable install's path entry).
 
@@ -39,12 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOT = ("docs", "src", "hooks", "overrides", "includes", "mkdocs.yml")
+SNAPSHOT = ("docs", "src", "overrides", "includes", "mkdocs.yml")
 STARTUP_TIMEOUT_S = 1800  # the first build of the whole site, on a loaded machine
 REBUILD_TIMEOUT_S = 600
 POLL_S = 0.05
 # `make serve`'s options besides the address (tests/test_serve.py checks the Makefile):
-# --dirty rebuilds only the pages an edit touches (hooks/scribbles_hooks.py adds the
+# --dirty rebuilds only the pages an edit touches (the scribbles plugin adds the
 # pages whose `scribbles` code changed, and keeps the search index and anchors whole).
 SERVE_OPTIONS = ("--dirty",)
 

@@ -16,8 +16,9 @@ What it does:
    makes a second build fast; it is invalidated by Zensical when `src/` changes.
 2. Runs `zensical build --strict` there (`--clean` with `--clean`; `--no-strict` to see
    the whole site while a warning is being fixed).
-3. Does what our MkDocs hooks do after a build that the site needs to work, since
-   Zensical 0.0.73 ignores `hooks:`: copies KaTeX's files from `node_modules/`.
+3. Does what our MkDocs plugin does after a build that the site needs to work, since
+   Zensical 0.0.73 ignores MkDocs plugins it has not rewritten: copies KaTeX's files
+   from `node_modules/`.
 4. Copies the result to `site-zensical/` (or `--site DIR`).
 
 Differences that remain are listed in the README ("Zensical").
@@ -26,7 +27,6 @@ Differences that remain are listed in the README ("Zensical").
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -101,30 +101,11 @@ def mirror(project: Path = PROJECT) -> None:
     source.symlink_to(ROOT / "src", target_is_directory=True)
 
 
-def load_hooks():
-    """Our MkDocs hooks module, for the constants that say which assets the site serves."""
-    spec = importlib.util.spec_from_file_location(
-        "scribbles_hooks", ROOT / "hooks" / "scribbles_hooks.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def copy_math_assets(site: Path) -> None:
-    """KaTeX's files into the site, as `hooks/scribbles_hooks.py` does after a build."""
-    hooks = load_hooks()
-    target = site / "assets" / "katex"
-    for name in hooks.KATEX_FILES:
-        source = hooks.KATEX_DIST / name
-        if not source.is_file():
-            raise SystemExit(f"{source} is missing; run `make setup` (or `npm ci`) first")
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target / name)
-    (target / "fonts").mkdir(parents=True, exist_ok=True)
-    for font in sorted((hooks.KATEX_DIST / "fonts").glob("*.woff2")):
-        shutil.copyfile(font, target / "fonts" / font.name)
+    """KaTeX's files into the site, as the scribbles plugin does after a MkDocs build."""
+    from scribbles_site.math import copy_katex_assets
+
+    copy_katex_assets(ROOT / "node_modules", site)
 
 
 def build(

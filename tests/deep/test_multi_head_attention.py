@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.utils.flop_counter import FlopCounterMode
 
 from scribbles.deep.attention import causal_mask
 from scribbles.deep.multi_head_attention import MultiHeadAttention
-from scribbles.deep.multi_head_attention.attention_probe import (
-    AttentionProbe,
-    offset_copy_batch,
-    train_probe,
-)
-from scribbles.deep.multi_head_attention.wide_vs_narrow import attention_cost
 
 TOL = 1e-9  # float64 agreement with torch
 B, T, S, D, H = 3, 5, 7, 12, 3
@@ -118,25 +110,6 @@ def test_weights_averaged_over_heads_equal_torchs_default_weights():
     torch.testing.assert_close(weights.mean(1), averaged, atol=TOL, rtol=0)
 
 
-@pytest.mark.parametrize("head_dim", [None, D], ids=["narrow", "wide"])
-def test_parameter_count_and_flops_match_the_formula(head_dim):
-    attention = MultiHeadAttention(D, H, head_dim=head_dim)
-    width = D // H if head_dim is None else head_dim
-    cost = attention_cost(D, H, width, seq_len=T)
-    assert sum(p.numel() for p in attention.parameters()) == cost["parameters"]
-    x = torch.randn(1, T, D)
-    with FlopCounterMode(display=False) as counter:
-        attention(x, x, x)
-    assert counter.get_total_flops() == cost["flops"]
-
-
-def test_wide_form_costs_num_heads_times_the_narrow_form():
-    narrow = attention_cost(512, 8, 64, seq_len=128, bias=False)
-    wide = attention_cost(512, 8, 512, seq_len=128, bias=False)
-    assert wide["parameters"] == 8 * narrow["parameters"]
-    assert wide["flops"] == 8 * narrow["flops"]
-
-
 def test_narrow_heads_read_the_whole_input_vector():
     """Each narrow head's query depends on every input coordinate (it is not a slice)."""
     attention = MultiHeadAttention(D, H)
@@ -223,34 +196,3 @@ def test_from_torch_refuses_what_it_cannot_copy():
 
 
 # --- the wide-vs-narrow experiment's building blocks ---------------------------------------
-
-
-def test_offset_copy_targets_are_the_tokens_at_the_offsets():
-    tokens, targets = offset_copy_batch(4, 9, 6, (1, 3), torch.Generator().manual_seed(0))
-    for t in range(9):
-        for j, offset in enumerate((1, 3)):
-            expected = tokens[:, t - offset] if t >= offset else torch.full((4,), -100)
-            assert torch.equal(targets[:, t, j], expected)
-    with pytest.raises(ValueError, match=r"offsets must lie in 1..8 \(seq_len=9\), got \(0, 3\)"):
-        offset_copy_batch(4, 9, 6, (0, 3), torch.Generator())
-
-
-def test_causal_probe_never_looks_ahead():
-    probe = AttentionProbe(vocab_size=5, d_model=8, num_heads=2, causal=True)
-    _, weights = probe(torch.randint(5, (2, 6)))
-    assert torch.all(weights[..., ~causal_mask(6)] == 0)
-
-
-def test_probe_training_is_deterministic():
-    """Same seed, same losses, bit for bit: cached results and pages are reproducible."""
-    runs = []
-    for _ in range(2):
-        torch.manual_seed(0)
-        probe = AttentionProbe(vocab_size=5, d_model=8, num_heads=2)
-        runs.append(train_probe(probe, (1, 2), seq_len=6, steps=5, batch_size=8, lr=1e-2, seed=3))
-    assert np.array_equal(runs[0], runs[1])
-
-
-def test_attention_cost_rejects_non_positive_sizes():
-    with pytest.raises(ValueError, match=r"head_dim must be >= 1, got 0"):
-        attention_cost(8, 2, 0, 4)

@@ -195,7 +195,6 @@ def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = No
         (docs / name).write_text(textwrap.dedent(text))
     config["docs_dir"] = str(docs)
     config["nav"] = [{"Home": "index.md"}, *({n: n} for n in extra_pages or {})]
-    config["hooks"] = [str(ROOT / "hooks" / "scribbles_hooks.py")]
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     config["watch"] = []
     for index, extension in enumerate(config["markdown_extensions"]):
@@ -212,8 +211,41 @@ def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = No
     ]
     config["extra_css"] = []
     config["extra_javascript"] = []
-    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    # The scribbles plugin's options read environment variables through `!ENV`: keep the
+    # tags, so that a test's environment reaches the mini site's build.
+    config["plugins"] = [
+        {"scribbles": scribbles_plugin_options()} if _is_plugin(p, "scribbles") else p
+        for p in config["plugins"]
+    ]
+    (tmp_path / "mkdocs.yml").write_text(yaml.dump(config, Dumper=_EnvDumper))
     return tmp_path
+
+
+class _Env(tuple):
+    """An `!ENV [NAME, default]` value, written back as the tag."""
+
+
+class _EnvLoader(yaml.SafeLoader):
+    pass
+
+
+class _EnvDumper(yaml.SafeDumper):
+    pass
+
+
+_EnvLoader.add_constructor("!ENV", lambda loader, node: _Env(loader.construct_sequence(node)))
+_EnvLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda *args: None)
+_EnvDumper.add_representer(_Env, lambda dumper, value: dumper.represent_sequence("!ENV", value))
+
+
+def _is_plugin(entry: object, name: str) -> bool:
+    return entry == name or (isinstance(entry, dict) and name in entry)
+
+
+def scribbles_plugin_options() -> dict[str, object]:
+    """The scribbles plugin's options in mkdocs.yml, `!ENV` tags kept."""
+    raw = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_EnvLoader)
+    return next(p["scribbles"] for p in raw["plugins"] if _is_plugin(p, "scribbles"))
 
 
 FAILING_BLOCK = """

@@ -1,4 +1,4 @@
-// Render TeX to HTML with KaTeX at build time (hooks/scribbles_hooks.py drives it).
+// Render TeX to HTML with KaTeX at build time (scribbles_site/math.py drives it).
 //
 // Protocol: one JSON request per line on stdin, `[{"tex": "...", "display": false}, ...]`;
 // one JSON reply per line on stdout, `[{"html": "..."} | {"error": "..."}, ...]` in the

@@ -22,12 +22,11 @@ measured).
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+from scribbles_site.html_tree import Element, parse
 
 PHONE_COLUMN_PX = 380.0  # Lighthouse's phone (412 px wide) less Material's side margins
 WIDE_COLUMN_PX = 640.0  # the content column beside both sidebars (a window >= 1220 px)
@@ -38,7 +37,6 @@ MATH_EM_PX = 19.4  # KaTeX sets display math at 1.21 em
 SAFETY = 1.15  # estimates are scaled up by this, then rounded up to the next 10 px
 SKIPPED_ATTRIBUTE = "data-scribbles-skip"
 
-_VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 _BLOCKS = {
     "address", "blockquote", "details", "div", "dl", "dd", "dt", "figcaption", "figure",
     "form", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p", "pre", "section",
@@ -48,69 +46,6 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _UNSEEN = {"script", "style", "noscript", "template", "input"}
 _STRUT_HEIGHT = re.compile(r"(?<![-\w])height:\s*([0-9.]+)em")
 _STRUT_DEPTH = re.compile(r"vertical-align:\s*-([0-9.]+)em")
-
-
-@dataclass
-class Element:
-    """One HTML element: its tag, attributes, children and where its start tag lies."""
-
-    tag: str
-    attrs: dict[str, str]
-    start: int = 0  # offset of the start tag in the source
-    start_end: int = 0  # offset just after the start tag
-    children: list[Element | str] = field(default_factory=list)
-
-    @property
-    def classes(self) -> list[str]:
-        return self.attrs.get("class", "").split()
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("#root", {})
-        self._open = [self.root]
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
-
-    def _offset(self) -> int:
-        line, column = self.getpos()
-        return self._line_starts[line - 1] + column
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        start = self._offset()
-        element = Element(tag, {k: v or "" for k, v in attrs}, start)
-        element.start_end = start + len(self.get_starttag_text() or "")
-        self._open[-1].children.append(element)
-        if tag not in _VOID:
-            self._open.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
-            self._open.pop()
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self._open) - 1, 0, -1):  # tolerate an unclosed <p>
-            if self._open[depth].tag == tag:
-                del self._open[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self._open[-1].children.append(data)
-
-
-def parse(source: str) -> Element:
-    r"""Parse an HTML fragment into a tree of `Element`s and strings.
-
-    Examples:
-        >>> root = parse('<p>a <em>b</em></p><pre><code>x\ny</code></pre>')
-        >>> [child.tag for child in root.children]
-        ['p', 'pre']
-    """
-    builder = _TreeBuilder(source)
-    builder.feed(source)
-    builder.close()
-    return builder.root
 
 
 def visible_text(node: Element | str) -> str:
@@ -264,30 +199,6 @@ def estimated_size(element: Element, width: float = PHONE_COLUMN_PX) -> int:
     return int(math.ceil(block_height(element, width) * SAFETY / 10) * 10)
 
 
-_HEAVY_INSIDES = re.compile(r"(?:<svg\b[^>]*>(.*?)</svg>)|(?:<math\b[^>]*>(.*?)</math>)", re.S)
-
-
-def _without_heavy_insides(html: str) -> tuple[str, list[int], list[int]]:
-    """`html` with the inside of each `<svg>` and `<math>` left out, and where.
-
-    Neither matters to a height (an SVG's is in its `viewBox`, MathML is not displayed),
-    and they are most of a chapter's markup: parsing goes several times faster without
-    them. Returns the shortened text, and for each cut its position in that text and the
-    number of characters left out up to and including it (to map positions back).
-    """
-    pieces, at, removed_after, position, removed = [], [], [], 0, 0
-    for match in _HEAVY_INSIDES.finditer(html):
-        group = 1 if match.group(1) is not None else 2
-        start, end = match.start(group), match.end(group)
-        pieces.append(html[position:start])
-        at.append(start - removed)
-        removed += end - start
-        removed_after.append(removed)
-        position = end
-    pieces.append(html[position:])
-    return "".join(pieces), at, removed_after
-
-
 def mark_skippable_blocks(html: str) -> str:
     """Give each top-level block after the first `<h2>` its estimated heights.
 
@@ -301,8 +212,7 @@ def mark_skippable_blocks(html: str) -> str:
         >>> mark_skippable_blocks('<p>intro</p><h2>A</h2><p>text</p>').split('</h2>')[1]
         '<p data-scribbles-skip style="--scribbles-phone:60px;--scribbles-wide:60px">text</p>'
     """
-    light, cut_at, removed_after = _without_heavy_insides(html)
-    root = parse(light)
+    root = parse(html)
     insertions: list[tuple[int, str]] = []
     after_first_h2 = False
     for child in root.children:
@@ -316,8 +226,7 @@ def mark_skippable_blocks(html: str) -> str:
             continue
         phone, wide = estimated_size(child), estimated_size(child, WIDE_COLUMN_PX)
         style = f"--scribbles-phone:{phone}px;--scribbles-wide:{wide}px"
-        cut = bisect.bisect_right(cut_at, child.start_end) - 1
-        end = child.start_end + (removed_after[cut] if cut >= 0 else 0)  # in `html`
+        end = child.start_end
         position = end - (2 if html[end - 2] == "/" else 1)
         insertions.append((position, f' {SKIPPED_ATTRIBUTE} style="{style}"'))
     pieces, previous = [], 0
