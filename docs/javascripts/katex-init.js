@@ -1,5 +1,5 @@
-// Math is rendered at build time by KaTeX (hooks/scribbles_hooks.py), so a page built by
-// MkDocs needs no math JavaScript. A build without our hooks (Zensical) leaves TeX in
+// Math is rendered at build time by KaTeX (the scribbles plugin), so a page built by
+// MkDocs needs no math JavaScript. A build without our plugin (Zensical) leaves TeX in
 // `.arithmatex` elements: only then are KaTeX's scripts loaded, from this site.
 const katexBase = new URL("../assets/katex/", document.currentScript.src);
 
@@ -78,7 +78,7 @@ function updateFocusable(region) {
 }
 
 // Blocks far below the screen are not rendered while the page loads (`content-visibility:
-// auto`, see hooks/block_heights.py), and the ResizeObserver reports their regions only
+// auto`, see scribbles_site/block_heights.py), and the ResizeObserver reports their regions only
 // once they come near the screen. A reader tabbing down the page would pass a wide
 // formula there by. So those regions are measured in idle time, a few at a time, and again
 // after the window changes size. (A skipped block that is a region itself, a formula, is

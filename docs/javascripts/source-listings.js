@@ -1,5 +1,5 @@
 // The API reference's source listings arrive inside a <noscript> in their <details>
-// (hooks/scribbles_hooks.py, defer_source_listings): with scripting on, that is one piece
+// (scribbles_site/html.py, _defer_listing): with scripting on, that is one piece
 // of text, not thousands of elements to style and lay out while the page loads. When a
 // listing is opened, its HTML takes the place of the <noscript>. A page that came by
 // Material's instant navigation was parsed without scripting: there the <noscript> holds
