@@ -16,8 +16,8 @@ import pytest
 from benchmarks.offline import build_offline, zip_site
 from playwright.sync_api import Page
 
-from tests.site.browser_support import assert_math_rendered, from_files, watch
 from tests.conftest import DOCS
+from tests.site.browser_support import assert_math_rendered, from_files, watch
 from tests.site.test_site import EXTERNAL_ASSET
 
 pytestmark = [pytest.mark.build, pytest.mark.browser]
@@ -80,7 +80,9 @@ def test_pages_are_files_and_load_nothing_from_another_host(offline_copy: Offlin
         assert not EXTERNAL_ASSET.search(text), f"{name}: {EXTERNAL_ASSET.search(text)[0]}"
 
 
-@pytest.mark.parametrize("name", ["index.html", "deep/attention.html", "reference/attention.html"])
+@pytest.mark.parametrize(
+    "name", ["index.html", "deep/attention.html", "reference/deep/attention.html"]
+)
 def test_page_opens_from_file_without_errors_and_renders_math(
     offline_copy: OfflineCopy, page: Page, name: str
 ):
