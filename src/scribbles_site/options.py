@@ -14,7 +14,9 @@ environment variable that `mkdocs.yml` maps onto it with `!ENV`:
 - `page_timings` (none; `SCRIBBLES_PAGE_TIMINGS`): write each page's conversion
   seconds to this JSON file (`make bench`);
 - `show_tracebacks` (false; `SCRIBBLES_SHOW_TRACEBACKS`): let a page with a failed
-  block build, its traceback shown (`make serve`).
+  block build, its traceback shown (`make serve`);
+- `node_modules` (beside `mkdocs.yml`, else the repository's): where the npm packages
+  (KaTeX, the iframe-worker shim) are installed.
 
 Environment variables hold text, so the flags accept what people type: `1`, `true`,
 `yes`, `on` and `0`, `false`, `no`, `off`, or empty.
@@ -77,3 +79,4 @@ class ScribblesConfig(base.Config):
     render_math = Flag(True)
     page_timings = _EnvText()
     show_tracebacks = Flag(False)
+    node_modules = _EnvText()

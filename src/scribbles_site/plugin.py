@@ -60,8 +60,11 @@ IFRAME_WORKER = Path("iframe-worker") / "shim" / "index.js"
 IFRAME_WORKER_TARGET = "assets/iframe-worker/shim.js"
 
 
-def _node_modules(config_file: Path) -> Path:
-    """The `node_modules` folder beside `mkdocs.yml`, or else the repository's."""
+def _node_modules(config_file: Path, configured: str | None) -> Path:
+    """The `node_modules` folder: as configured, else beside `mkdocs.yml`, else the
+    repository's."""
+    if configured:
+        return Path(configured)
     beside = config_file.parent / "node_modules"
     return beside if (beside / "katex").is_dir() else PROJECT_ROOT / "node_modules"
 
@@ -93,7 +96,9 @@ class ScribblesPlugin(BasePlugin[ScribblesConfig]):
         os.environ["SCRIBBLES_NO_CACHE"] = "1" if self.config.no_cache else "0"
         if self.config.cache_dir:
             os.environ["SCRIBBLES_CACHE_DIR"] = self.config.cache_dir
-        self.node_modules = _node_modules(Path(config["config_file_path"]))
+        self.node_modules = _node_modules(
+            Path(config["config_file_path"]), self.config.node_modules
+        )
         # Material's offline plugin (`make offline`) adds a CDN copy of the iframe-worker
         # shim, so that search runs from file://; serve our own copy instead.
         polyfills = config.extra.get("polyfills", [])

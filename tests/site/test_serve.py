@@ -18,7 +18,7 @@ import yaml
 from benchmarks.serve_reload import SERVE_OPTIONS, fetch, free_port, serving, wait_until
 
 from tests.conftest import ROOT
-from tests.site.test_site import SRC, mini_site
+from tests.site.test_site import SRC, EnvDumper, EnvLoader, mini_site
 
 pytestmark = pytest.mark.build
 
@@ -45,12 +45,12 @@ def served_site(tmp_path: Path) -> tuple[Path, Path]:
     root = mini_site(tmp_path, CHAPTER, {"reference.md": REFERENCE})
     source = tmp_path / "src"
     shutil.copytree(SRC, source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    config = yaml.safe_load((root / "mkdocs.yml").read_text())
+    config = yaml.load((root / "mkdocs.yml").read_text(), Loader=EnvLoader)  # keeps !ENV
     for plugin in config["plugins"]:
         if isinstance(plugin, dict) and "mkdocstrings" in plugin:
             plugin["mkdocstrings"]["handlers"]["python"]["paths"] = [str(source)]
     config["watch"] = [str(source)]
-    (root / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    (root / "mkdocs.yml").write_text(yaml.dump(config, Dumper=EnvDumper))
     return root, source
 
 

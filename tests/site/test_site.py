@@ -214,10 +214,12 @@ def mini_site(tmp_path: Path, page: str, extra_pages: dict[str, str] | None = No
     # The scribbles plugin's options read environment variables through `!ENV`: keep the
     # tags, so that a test's environment reaches the mini site's build.
     config["plugins"] = [
-        {"scribbles": scribbles_plugin_options()} if _is_plugin(p, "scribbles") else p
+        {"scribbles": {**scribbles_plugin_options(), "node_modules": str(ROOT / "node_modules")}}
+        if _is_plugin(p, "scribbles")
+        else p
         for p in config["plugins"]
     ]
-    (tmp_path / "mkdocs.yml").write_text(yaml.dump(config, Dumper=_EnvDumper))
+    (tmp_path / "mkdocs.yml").write_text(yaml.dump(config, Dumper=EnvDumper))
     return tmp_path
 
 
@@ -225,17 +227,17 @@ class _Env(tuple):
     """An `!ENV [NAME, default]` value, written back as the tag."""
 
 
-class _EnvLoader(yaml.SafeLoader):
+class EnvLoader(yaml.SafeLoader):
     pass
 
 
-class _EnvDumper(yaml.SafeDumper):
+class EnvDumper(yaml.SafeDumper):
     pass
 
 
-_EnvLoader.add_constructor("!ENV", lambda loader, node: _Env(loader.construct_sequence(node)))
-_EnvLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda *args: None)
-_EnvDumper.add_representer(_Env, lambda dumper, value: dumper.represent_sequence("!ENV", value))
+EnvLoader.add_constructor("!ENV", lambda loader, node: _Env(loader.construct_sequence(node)))
+EnvLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda *args: None)
+EnvDumper.add_representer(_Env, lambda dumper, value: dumper.represent_sequence("!ENV", value))
 
 
 def _is_plugin(entry: object, name: str) -> bool:
@@ -244,7 +246,7 @@ def _is_plugin(entry: object, name: str) -> bool:
 
 def scribbles_plugin_options() -> dict[str, object]:
     """The scribbles plugin's options in mkdocs.yml, `!ENV` tags kept."""
-    raw = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_EnvLoader)
+    raw = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=EnvLoader)
     return next(p["scribbles"] for p in raw["plugins"] if _is_plugin(p, "scribbles"))
 
 
