@@ -79,6 +79,18 @@ def test_every_module_has_a_test_file_in_the_mirrored_place():
     assert missing == [], missing
 
 
+def test_every_public_module_has_a_reference_page_of_its_own():
+    documented: dict[str, list[str]] = {}
+    for page in (DOCS / "reference").rglob("*.md"):
+        for name in re.findall(r"^::: (scribbles(?:\.\w+)*)\s*$", page.read_text(), re.M):
+            documented.setdefault(name, []).append(page.relative_to(DOCS).as_posix())
+    missing = sorted(set(public_modules()) - set(documented))
+    assert missing == [], f"public modules without an API reference: {missing}"
+    pages = [page for pages in documented.values() for page in pages]
+    shared = sorted({page for page in pages if pages.count(page) > 1})
+    assert shared == [], f"reference pages documenting several modules: {shared}"
+
+
 def test_every_module_has_its_reference_page_in_the_mirrored_place():
     for name in public_modules():
         page = DOCS / "reference" / f"{module_file(name) or 'package'}.md"

@@ -123,8 +123,7 @@ class BlockCache:
     to this instance).
     """
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
+    def __init__(self) -> None:
         self.page: str | None = None
         self.page_cached = True
         self.session_code: dict[str | None, list[str]] = {}  # code run so far, per session
@@ -156,7 +155,7 @@ class BlockCache:
 
         from scribbles.book.cache import cache_enabled, read_entry, write_entry
 
-        if not (self.enabled and self.page_cached and cache_enabled()):
+        if not (self.page_cached and cache_enabled()):
             return original(code, returncode, session, id, **extra)
         previous = self.session_code.setdefault(session, []) if session else []
         key = block_key(self.page or "", session, previous, code)

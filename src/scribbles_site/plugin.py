@@ -109,7 +109,6 @@ class ScribblesPlugin(BasePlugin[ScribblesConfig]):
 
     def on_pre_build(self, *, config: Any) -> None:
         self.serve.reload_package_if_changed()
-        self.blocks.enabled = not self.config.no_cache
         self.blocks.install()
         self.failed.install()
         self.notebooks = pages.Notebooks()

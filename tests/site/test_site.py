@@ -7,7 +7,6 @@ build *fails* on each kind of problem it must catch.
 from __future__ import annotations
 
 import filecmp
-import pkgutil
 import re
 import textwrap
 from pathlib import Path
@@ -16,7 +15,6 @@ import pytest
 import yaml
 from mkdocs.utils.yaml import get_yaml_loader
 
-import scribbles
 from tests.conftest import DOCS, ROOT, Build, run_build
 
 pytestmark = pytest.mark.build
@@ -142,26 +140,6 @@ def test_two_builds_are_byte_identical(built_site: Build, tmp_path):
         and not filecmp.cmp(built_site.site / name, second.site / name, shallow=False)
     ]
     assert different == []
-
-
-def public_modules() -> list[str]:
-    names = ["scribbles"]
-    for module in pkgutil.walk_packages(scribbles.__path__, prefix="scribbles."):
-        if not any(part.startswith("_") for part in module.name.split(".")):
-            names.append(module.name)
-    return names
-
-
-def test_every_public_module_has_a_reference_page_of_its_own():
-    documented: dict[str, list[str]] = {}
-    for page in (DOCS / "reference").rglob("*.md"):
-        for name in re.findall(r"^::: (scribbles(?:\.\w+)*)\s*$", page.read_text(), re.M):
-            documented.setdefault(name, []).append(page.relative_to(DOCS).as_posix())
-    missing = sorted(set(public_modules()) - set(documented))
-    assert missing == [], f"public modules without an API reference: {missing}"
-    pages = [page for pages in documented.values() for page in pages]
-    shared = sorted({page for page in pages if pages.count(page) > 1})
-    assert shared == [], f"reference pages documenting several modules: {shared}"
 
 
 def test_reference_renders_signatures_math_and_examples(built_site: Build):
