@@ -64,3 +64,35 @@ def test_html_table_alignment_and_shape_errors():
         html_table([["x"]], headers=["name", "value"])
     with pytest.raises(ValueError, match="align entries"):
         html_table([["x", 1]], headers=["name", "value"], align=["l", "middle"])
+
+
+def test_a_2d_array_is_a_table_of_its_rows():
+    values = np.array([[1, 0.123456], [20, 2.5]])
+    table = markdown_table(values, headers=["k", "error"])
+    assert table == markdown_table([[1.0, 0.123456], [20.0, 2.5]], headers=["k", "error"])
+    assert table.splitlines()[1:] == ["| ---: | ---: |", "| 1 | 0.1235 |", "| 20 | 2.5 |"]
+    integers = markdown_table(np.arange(6, dtype=np.int64).reshape(3, 2), headers=["a", "b"])
+    assert integers.splitlines()[2:] == ["| 0 | 1 |", "| 2 | 3 |", "| 4 | 5 |"]
+    labels = markdown_table(np.array([["x", "<y>"]]), headers=["a", "b"])
+    assert labels.splitlines() == ["| a | b |", "| :--- | :--- |", "| x | &lt;y&gt; |"]
+
+
+def test_an_empty_2d_array_and_html_tables_of_arrays():
+    from scribbles.book.tables import html_table
+
+    assert markdown_table(np.zeros((0, 2)), headers=["a", "b"]).count("\n") == 2
+    assert "<td" not in html_table(np.zeros((0, 2)), headers=["a", "b"])
+    assert html_table(np.eye(2), headers=["a", "b"]) == html_table(
+        [[1.0, 0.0], [0.0, 1.0]], headers=["a", "b"]
+    )
+
+
+def test_arrays_that_are_not_2d_or_of_the_wrong_width_are_refused():
+    with pytest.raises(
+        ValueError, match=r"rows must be a 2-D array .* got an array of shape \(3,\)"
+    ):
+        markdown_table(np.arange(3), headers=["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"shape \(1, 2, 2\)"):
+        markdown_table(np.zeros((1, 2, 2)), headers=["a", "b"])
+    with pytest.raises(ValueError, match="row 0 has 3 cells, expected 2"):
+        markdown_table(np.zeros((2, 3)), headers=["a", "b"])

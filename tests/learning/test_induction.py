@@ -170,3 +170,30 @@ def test_bad_arguments_are_rejected():
         consistent_functions(3, [0, 1], [1])
     with pytest.raises(ValueError, match=r"n_inputs must be <= 3 for the full sweep, got 4"):
         no_free_lunch_sweep(n_inputs=4)
+
+
+def test_sweep_of_one_input():
+    result = no_free_lunch_sweep(n_inputs=1)
+    accuracy, families = result["accuracy"], result["families"]
+    assert result["sizes"].tolist() == [0, 1]
+    assert accuracy.shape == (len(LEARNERS), len(FAMILIES), 2)
+    np.testing.assert_array_equal(accuracy[:, families.index("all"), :], 0.5)
+    np.testing.assert_array_equal(result["correct"] * 2, result["total"])
+    # 4 targets; m = 0: 1 training set, 2 predictions; m = 1: 2 training sets, 1 each
+    assert result["total"].tolist() == [[8, 8]] * len(LEARNERS)
+    assert np.isnan(accuracy[:, families.index("parities"), :]).all()  # no parity of 1 input
+    # the dictators x and not x, from the definition of the OTS accuracy
+    dictators = all_boolean_functions(1)[function_family("single input", 1)]
+    for row, learner in enumerate(LEARNERS.values()):
+        for m, training_sets in enumerate(([[]], [[0], [1]])):
+            expected = np.mean(
+                [off_training_set_accuracy(learner, 1, s, dictators) for s in training_sets]
+            )
+            assert accuracy[row, families.index("single input"), m] == expected
+
+
+def test_sweep_refuses_n_inputs_out_of_range():
+    with pytest.raises(ValueError, match=r"n_inputs must be between 1 and 4, got 0"):
+        no_free_lunch_sweep(n_inputs=0)
+    with pytest.raises(TypeError, match=r"n_inputs must be an int, got float"):
+        no_free_lunch_sweep(n_inputs=1.0)

@@ -26,6 +26,7 @@ from scribbles.learning.knn import (
     knn_density,
     knn_graph_components,
     knn_outlier_score,
+    log_unit_ball_volume,
     metric_and_scaling_accuracy,
     nearest_neighbors,
     pairwise_distances,
@@ -282,6 +283,69 @@ def test_unit_ball_volumes():
     assert unit_ball_volume(1) == pytest.approx(2.0)
     assert unit_ball_volume(2) == pytest.approx(np.pi)
     assert unit_ball_volume(3) == pytest.approx(4 / 3 * np.pi)
+
+
+def _log_volume_from_scipy(d: int) -> float:
+    from scipy.special import gammaln
+
+    return d / 2 * np.log(np.pi) - gammaln(d / 2 + 1)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 7, 10, 50, 200, 341, 342, 343, 500, 1000, 100_000])
+def test_log_unit_ball_volume_matches_scipy_gammaln(d):
+    assert log_unit_ball_volume(d) == pytest.approx(_log_volume_from_scipy(d), rel=1e-12)
+
+
+def test_unit_ball_volume_is_unchanged_for_small_d_and_finite_beyond_the_gamma_overflow():
+    import math
+
+    for d in range(1, 342):  # the formula as it always was, bit for bit
+        assert unit_ball_volume(d) == math.pi ** (d / 2) / math.gamma(d / 2 + 1)
+    for d in (1, 2, 10, 100, 341, 342, 343, 400, 452):
+        expected = np.exp(_log_volume_from_scipy(d))
+        assert unit_ball_volume(d) == pytest.approx(expected, rel=1e-12)
+    assert unit_ball_volume(500) == 0.0  # below the smallest float, no OverflowError
+    with pytest.raises(ValueError, match="dimension must be >= 1, got 0"):
+        log_unit_ball_volume(0)
+
+
+def test_knn_density_in_500_dimensions_matches_the_formula():
+    d, n, k = 500, 12, 3
+    # Training point j lies on axis j at distance radii[j] from the origin, the query.
+    radii = np.exp(-_log_volume_from_scipy(d) / d) * np.linspace(0.98, 1.02, n)
+    X_train = np.zeros((n, d))
+    X_train[np.arange(n), np.arange(n)] = radii
+    query = np.zeros((1, d))
+    expected = np.log(k / n) - _log_volume_from_scipy(d) - d * np.log(radii[k - 1])
+    log_density = knn_density(X_train, query, n_neighbors=k, log=True)
+    np.testing.assert_allclose(log_density, [expected], rtol=0, atol=1e-9)
+    density = knn_density(X_train, query, n_neighbors=k)
+    assert np.isfinite(density).all() and density[0] > 0
+    np.testing.assert_allclose(density, np.exp([expected]), rtol=1e-9)
+
+
+def test_knn_density_log_scales_with_the_data_in_many_dimensions():
+    rng = np.random.default_rng(3)
+    sample, queries = rng.random((300, 500)), rng.random((4, 500))
+    base = knn_density(sample, queries, n_neighbors=10, log=True)
+    scaled = knn_density(2 * sample, 2 * queries, n_neighbors=10, log=True)
+    assert np.isfinite(base).all()
+    np.testing.assert_allclose(scaled, base - 500 * np.log(2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 30])
+def test_knn_density_for_small_d_is_todays_formula(d):
+    rng = np.random.default_rng(d)
+    sample, queries = rng.normal(size=(2000, d)), rng.normal(size=(50, d))
+    distances, _ = nearest_neighbors(queries, sample, 20)
+    before = 20 / (len(sample) * unit_ball_volume(d) * distances[:, -1] ** d)
+    np.testing.assert_allclose(knn_density(sample, queries, n_neighbors=20), before, rtol=1e-12)
+
+
+def test_knn_density_is_infinite_where_k_points_coincide_with_the_query():
+    sample = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    assert knn_density(sample, [[0.0, 0.0]], n_neighbors=2).tolist() == [np.inf]
+    assert knn_density(sample, [[0.0, 0.0]], n_neighbors=2, log=True).tolist() == [np.inf]
 
 
 def test_knn_density_recovers_a_gaussian():

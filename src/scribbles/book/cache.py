@@ -14,8 +14,23 @@ makes a new entry; an edit to an unrelated module does not, and neither does an 
 that leaves the code itself unchanged: the source is hashed as its syntax tree without
 docstrings, comments, blank lines or positions, so that rewording a docstring (the API
 reference's text) re-runs nothing. (Nothing in the package reads `__doc__` at run time.)
-Entries are pickles written atomically (temporary file, then `os.replace`); an entry
-that cannot be read is recomputed with a logged warning, never a failed build.
+[`cache_key`][scribbles.book.cache.cache_key] lists the arguments a key accepts.
+
+Entries are pickles written atomically (a `.tmp-*.pkl` file, then `os.replace`); a
+temporary file that a killed writer left behind is removed by a later write to its
+folder once it is 15 minutes old. Each entry records its key and the numpy and torch
+versions, and is used only if they are the call's: anything else (an entry of another
+call or of other versions, with a logged warning; one of an older format) is a miss,
+recomputed and rewritten, like an entry that cannot be read (also warned about). A
+cache directory that cannot be written is reported once (a logged warning) and results
+are returned uncached. None of this fails a build.
+
+**The cache directory must be trusted**: loading a pickle can run any code its writer
+chose. Directories the cache creates are private (mode 0o700); a cache directory (or
+folder in it) owned by another user (other than root), or writable by the group or by
+others, is refused:
+a warning is logged once and the cache is bypassed (nothing read or written there).
+Namespaces and keys are single file names, so no entry lies outside the directory.
 
 Environment variables:
 
@@ -39,12 +54,17 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import inspect
 import logging
 import os
 import pickle
+import re
+import reprlib
+import stat
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -317,17 +337,112 @@ def code_fingerprint(code: str) -> str:
     return digest.hexdigest()
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+"""A namespace or key: one file name, that cannot be `.`, `..`, hidden or a path."""
+
+_ENTRY_FORMAT = "scribbles.book.cache/2"
+"""Written at the head of every entry; an entry in another format is a miss."""
+
+_TEMPORARY_PREFIX = ".tmp-"
+"""Entries are written to `.tmp-*.pkl` next to them, then renamed into place."""
+
+_STALE_SECONDS = 15 * 60
+"""A temporary file not modified for this long belongs to a writer that died: removed."""
+
+_WARNED: set[tuple[str, str]] = set()
+"""(kind of problem, directory) already reported in this process: each is logged once."""
+
+_SWEPT: dict[str, float] = {}
+"""Folder -> when (`time.monotonic`) this process last removed its stale temporary files."""
+
+
+def _check_name(value: Any, argument: str) -> str:
+    """Return `value` if it is a valid namespace or key, else raise naming `argument`."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, got {type(value).__name__}")
+    if not _NAME.fullmatch(value):
+        raise ValueError(
+            f"{argument} must be one file name of letters, digits, '_', '.' and '-' that does "
+            f"not start with '.' (at most 200 characters), got {value!r}"
+        )
+    return value
+
+
+def _warn_once(kind: str, directory: Path, message: str, *args: Any) -> None:
+    """Log a warning about `directory`, unless this kind was already logged for it."""
+    if (kind, str(directory)) not in _WARNED:
+        _WARNED.add((kind, str(directory)))
+        logger.warning(message, *args)
+
+
+def _trusted(directory: Path) -> bool:
+    """Whether entries may be read from and written to `directory` (warns once if not).
+
+    Entries are pickles, and loading a pickle runs code of the writer's choosing: the
+    directory must belong to this user (or to root) and be writable by no one else. A
+    missing directory is fine (it will be created private); on a system without POSIX
+    owners (Windows) nothing is checked.
+    """
+    if not hasattr(os, "geteuid"):
+        return True
+    try:
+        status = directory.stat()
+    except OSError:  # missing, or below a regular file: nothing to load, writes warn
+        return True
+    if status.st_uid not in (os.geteuid(), 0):
+        problem = (
+            f"owned by another user (uid {status.st_uid}, this process runs as {os.geteuid()})"
+        )
+    elif status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        problem = f"writable by other users (mode {stat.filemode(status.st_mode)})"
+    else:
+        return True
+    _warn_once(
+        "untrusted",
+        directory,
+        "cache directory %s is %s; its entries are pickles that could run anyone's code, so "
+        "the cache is bypassed (nothing is read or written there). Use a directory of your "
+        "own, e.g. `chmod go-w %s`, or set SCRIBBLES_CACHE_DIR",
+        directory,
+        problem,
+        directory,
+    )
+    return False
+
+
+@functools.cache
+def _library_versions() -> tuple[tuple[str, str | None], ...]:
+    """The numpy and torch versions (torch's read from its metadata: nothing imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        torch_version: str | None = version("torch")
+    except PackageNotFoundError:
+        torch_version = None
+    return (("numpy", np.__version__), ("torch", torch_version))
+
+
 def read_entry(namespace: str, key: str) -> tuple[bool, Any]:
     r"""Read an entry stored by [`write_entry`][scribbles.book.cache.write_entry].
+
+    The entry is returned only if it was written for this very namespace and key with
+    the same numpy and torch versions; any other file is a miss.
 
     Args:
         namespace: a folder name inside the cache directory, e.g. `"blocks"`.
         key: the entry's key (a hex digest).
 
     Returns:
-        found: False when the entry is missing or unreadable (then with a logged
-            warning), or when the cache is disabled.
+        found: False when the entry is missing, unreadable or not this key's (then with a
+            logged warning), when the cache is disabled, or when the directory is not
+            private to this user (warned once; see the module docstring).
         value: the stored value, or None.
+
+    Raises:
+        ValueError: if `namespace` or `key` is not one plain file name (letters, digits,
+            `_`, `.`, `-`, not starting with `.`): an entry never lies outside the cache
+            directory.
+        TypeError: if either is not a str.
 
     Examples:
         >>> import os, tempfile
@@ -337,60 +452,194 @@ def read_entry(namespace: str, key: str) -> tuple[bool, Any]:
         >>> write_entry("blocks", "abc", "<p>output</p>")
         >>> read_entry("blocks", "abc")
         (True, '<p>output</p>')
+        >>> read_entry("blocks", "../abc")
+        Traceback (most recent call last):
+        ...
+        ValueError: key must be one file name of letters, digits, '_', '.' and '-' that does not
+        start with '.' (at most 200 characters), got '../abc'
         >>> del os.environ["SCRIBBLES_CACHE_DIR"]
     """
+    _check_name(namespace, "namespace")
+    _check_name(key, "key")
     if not cache_enabled():
         return False, None
-    return _load(cache_dir() / namespace / f"{key}.pkl")
+    root = cache_dir()
+    if not (_trusted(root) and _trusted(root / namespace)):
+        return False, None
+    return _load(root / namespace, namespace, key)
 
 
 def write_entry(namespace: str, key: str, value: Any) -> None:
     r"""Store a value atomically under `namespace/key` (nothing when the cache is disabled).
 
+    A directory that cannot be written is reported once (a logged warning) and the value
+    is simply not stored; so is one that is not private to this user.
+
     Args:
         namespace: a folder name inside the cache directory.
         key: the entry's key (a hex digest).
         value: any picklable value.
+
+    Raises:
+        ValueError: if `namespace` or `key` is not one plain file name.
+        TypeError: if either is not a str.
+
+    Examples:
+        >>> import os, tempfile
+        >>> os.environ["SCRIBBLES_CACHE_DIR"] = tempfile.mkdtemp()
+        >>> write_entry("blocks", "k1", [1, 2])
+        >>> read_entry("blocks", "k1")
+        (True, [1, 2])
+        >>> write_entry("..", "k1", [1, 2])
+        Traceback (most recent call last):
+        ...
+        ValueError: namespace must be one file name of letters, digits, '_', '.' and '-' that
+        does not start with '.' (at most 200 characters), got '..'
+        >>> del os.environ["SCRIBBLES_CACHE_DIR"]
     """
-    if cache_enabled():
-        _store(cache_dir() / namespace / f"{key}.pkl", value)
+    _check_name(namespace, "namespace")
+    _check_name(key, "key")
+    if not cache_enabled():
+        return
+    root = cache_dir()
+    if _trusted(root) and _trusted(root / namespace):
+        _store(root, namespace, key, value)
 
 
-def _canonical(value: Any) -> Any:
-    """Turn an argument into a picklable, order-stable structure for hashing."""
-    if isinstance(value, np.ndarray):
-        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
-    if isinstance(value, dict):
-        return ("dict", tuple((repr(k), _canonical(v)) for k, v in sorted(value.items(), key=repr)))
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, tuple(_canonical(v) for v in value))
-    if isinstance(value, bool | int | float | str | bytes | type(None)):
-        return value
-    module = type(value).__module__
-    if module.startswith("torch") and hasattr(value, "detach"):
-        array = value.detach().cpu().numpy()
-        return ("tensor", array.dtype.str, array.shape, array.tobytes())
-    raise TypeError(
-        f"cannot use an argument of type {type(value).__name__!r} in a cache key; "
-        "expected numbers, strings, None, numpy arrays, tensors, or lists/tuples/dicts of them"
+_ACCEPTED = (
+    "expected numbers, strings, bytes, None, numpy arrays, numpy scalars or dtypes, torch "
+    "tensors, dtypes or devices, or lists/tuples/dicts of them"
+)
+
+
+def _dtype_text(dtype: np.dtype) -> str:
+    """A numpy dtype as text; a structured one with its field names and types."""
+    return dtype.str if dtype.names is None else str(dtype.descr)
+
+
+def _refuse(value: Any, where: str, function: str, why: str = "") -> TypeError:
+    return TypeError(
+        f"cannot use an argument of type {type(value).__name__!r} in a cache key: {where} "
+        f"of {function} is {reprlib.repr(value)}{why}; {_ACCEPTED}"
     )
 
 
-def cache_key(module: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """Return the cache key of a call.
+def _canonical(value: Any, where: str = "the argument", function: str = "the call") -> Any:
+    """Turn an argument into a picklable, order-stable structure for hashing.
+
+    `where` (e.g. "argument 'weights'[2]") and `function` only name the value in errors.
+    """
+    # numpy scalars first: np.float64 is a float and np.str_ a str, but they are keyed
+    # with their dtype, apart from the Python value.
+    if isinstance(value, np.generic):
+        if value.dtype.hasobject:
+            raise _refuse(value, where, function, " (a structured scalar holding objects)")
+        return ("numpy scalar", _dtype_text(value.dtype), value.tobytes())
+    if isinstance(value, np.ndarray):
+        return _canonical_array(value, where, function)
+    if isinstance(value, np.dtype):
+        return ("numpy dtype", _dtype_text(value))
+    if isinstance(value, dict):
+        return (
+            "dict",
+            tuple(
+                (repr(k), _canonical(v, f"{where}[{k!r}]", function))
+                for k, v in sorted(value.items(), key=lambda item: repr(item[0]))
+            ),
+        )
+    if isinstance(value, list | tuple):
+        return (
+            type(value).__name__,
+            tuple(_canonical(v, f"{where}[{i}]", function) for i, v in enumerate(value)),
+        )
+    if isinstance(value, bool | int | float | complex | str | bytes | type(None)):
+        return value
+    torch = sys.modules.get("torch")  # a torch object exists only once torch is imported
+    if torch is not None:
+        if isinstance(value, torch.Tensor):
+            return _canonical_tensor(value, where, function, torch)
+        if isinstance(value, torch.dtype):
+            return ("torch dtype", str(value))
+        if isinstance(value, torch.device):
+            return ("torch device", str(value))
+    raise _refuse(value, where, function)
+
+
+def _canonical_array(value: np.ndarray, where: str, function: str) -> Any:
+    """An ndarray's dtype, shape and bytes; an object array's elements, one by one."""
+    if isinstance(value, np.ma.MaskedArray):
+        return (
+            "masked ndarray",
+            _canonical_array(np.asarray(value.data), where, function),
+            _canonical_array(np.ma.getmaskarray(value), where, function),
+        )
+    if value.dtype == object:
+        # The bytes of an object array are addresses, different in every process: key
+        # the elements themselves instead.
+        return (
+            "object ndarray",
+            value.shape,
+            tuple(
+                _canonical(value[index], f"{where}[{', '.join(map(str, index))}]", function)
+                for index in np.ndindex(value.shape)
+            ),
+        )
+    if value.dtype.hasobject:
+        raise _refuse(value, where, function, " (a structured array holding objects)")
+    return ("ndarray", _dtype_text(value.dtype), value.shape, value.tobytes())
+
+
+_SAME_SIZE_INTEGER = {1: "uint8", 2: "int16", 4: "int32", 8: "int64"}
+
+
+def _canonical_tensor(value: Any, where: str, function: str, torch: Any) -> Any:
+    """A dense tensor's dtype, shape and exact bytes (bfloat16 and float8 included)."""
+    if value.layout != torch.strided or value.is_quantized or value.is_meta:
+        raise _refuse(value, where, function, " (only dense tensors with data can be keyed)")
+    tensor = value.detach().cpu().resolve_conj().resolve_neg().contiguous()
+    try:
+        array = tensor.numpy()
+    except TypeError:  # a dtype numpy lacks (bfloat16, float8, complex32): same bits as ints
+        integer = _SAME_SIZE_INTEGER.get(tensor.element_size())
+        if integer is None:
+            raise _refuse(value, where, function, f" (dtype {tensor.dtype})") from None
+        array = tensor.view(getattr(torch, integer)).numpy()
+    return ("tensor", str(tensor.dtype), tuple(tensor.shape), array.tobytes())
+
+
+def cache_key(
+    module: str,
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    parameters: Sequence[str] = (),
+) -> str:
+    r"""Return the cache key of a call.
+
+    Numbers, strings, bytes, None, numpy arrays, numpy scalars and dtypes, torch tensors
+    (any dtype, bfloat16 included), dtypes and devices, and lists, tuples and dicts of
+    them can be arguments. An array or tensor is keyed by its dtype, shape and bytes; an
+    object array by its elements (so its key is the same in every process). A numpy
+    scalar is keyed with its dtype: `np.float32(0.5)`, `np.float64(0.5)` and `0.5` are
+    three keys, `np.int64(1)` and `1` two, since a function can return different results
+    for them (float32 rounding, numpy rather than Python numbers in its output).
 
     Args:
         module: the `scribbles` module that defines the function.
         name: qualified name of the function.
         args: positional arguments.
         kwargs: keyword arguments.
+        parameters: names of the function's positional parameters, used only to name an
+            argument in an error.
 
     Returns:
         key: SHA-256 hex digest over the module's source (with what it imports), the
             name, the arguments and the numpy and torch versions.
 
     Raises:
-        TypeError: if an argument is of a type that has no stable hash.
+        TypeError: if an argument is of a type that has no stable hash (the message
+            names the argument).
 
     Examples:
         >>> m = "scribbles.book.cache"
@@ -398,50 +647,149 @@ def cache_key(module: str, name: str, args: tuple[Any, ...], kwargs: dict[str, A
         True
         >>> cache_key(m, "f", (1,), {}) == cache_key(m, "f", (2,), {})
         False
+        >>> cache_key(m, "f", (np.float32(0.5),), {}) == cache_key(m, "f", (0.5,), {})
+        False
+        >>> cache_key(m, "f", (1, {2}), {}, parameters=["size", "seen"])
+        Traceback (most recent call last):
+        ...
+        TypeError: cannot use an argument of type 'set' in a cache key: argument 'seen' of f is
+        {2}; expected numbers, ...
     """
-    import torch  # local: keep `import scribbles.book.cache` cheap for pages that do not train
+
+    def label(index: int) -> str:
+        return f"argument {parameters[index]!r}" if index < len(parameters) else f"args[{index}]"
 
     payload = (
+        _ENTRY_FORMAT,
         source_fingerprint(module),
         name,
-        _canonical(args),
-        _canonical(kwargs),
-        np.__version__,
-        torch.__version__,
+        tuple(_canonical(value, label(i), name) for i, value in enumerate(args)),
+        tuple(
+            (key, _canonical(value, f"argument {key!r}", name))
+            for key, value in sorted(kwargs.items())
+        ),
+        _library_versions(),
     )
     return hashlib.sha256(pickle.dumps(payload, protocol=4)).hexdigest()
 
 
-def _load(path: Path) -> tuple[bool, Any]:
-    """Read an entry; (False, None) when it is missing, (False, None) + warning when broken."""
-    if not path.exists():
-        return False, None
+def _header(namespace: str | None, key: str) -> dict[str, Any]:
+    """What an entry records about itself, checked when it is loaded."""
+    return {
+        "format": _ENTRY_FORMAT,
+        "namespace": namespace,
+        "key": key,
+        "versions": _library_versions(),
+    }
+
+
+def _load(folder: Path, namespace: str | None, key: str) -> tuple[bool, Any]:
+    """Read `folder/key.pkl`: (False, None) when missing, broken (warned) or another call's."""
+    path = folder / f"{key}.pkl"
     try:
-        with path.open("rb") as handle:
-            return True, pickle.load(handle)
-    except Exception as error:  # a truncated or foreign file must never fail the build
-        logger.warning("cache entry %s is unreadable (%s); recomputing it", path.name, error)
+        handle = path.open("rb")
+    except (FileNotFoundError, NotADirectoryError):
         return False, None
+    except OSError as error:
+        logger.warning("cache entry %s is unreadable (%s); recomputing it", path, error)
+        return False, None
+    with handle:
+        try:
+            header = pickle.load(handle)
+            expected = _header(namespace, key)
+            if not isinstance(header, dict) or header.get("format") != _ENTRY_FORMAT:
+                logger.info("cache entry %s is in an older format; recomputing it", path.name)
+                return False, None
+            if header != expected:
+                logger.warning(
+                    "cache entry %s does not belong to this call (it records %s, expected %s); "
+                    "recomputing it",
+                    path.name,
+                    {k: v for k, v in header.items() if expected.get(k) != v},
+                    {k: v for k, v in expected.items() if header.get(k) != v},
+                )
+                return False, None
+            return True, pickle.load(handle)
+        except Exception as error:  # a truncated or foreign file must never fail the build
+            logger.warning("cache entry %s is unreadable (%s); recomputing it", path.name, error)
+            return False, None
 
 
-def _store(path: Path, value: Any) -> None:
-    """Write an entry atomically: a temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporary files that writers killed mid-write left behind in `folder`.
+
+    A file counts as abandoned once it has not been modified for `_STALE_SECONDS` (a live
+    writer keeps touching its own); a process looks at a folder at most that often.
+    """
+    now = time.monotonic()
+    last = _SWEPT.get(str(folder))
+    if last is not None and now - last < _STALE_SECONDS:
+        return
+    _SWEPT[str(folder)] = now
+    cutoff = time.time() - _STALE_SECONDS
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not (entry.name.startswith(_TEMPORARY_PREFIX) and entry.name.endswith(".pkl")):
+                    continue
+                try:
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                except FileNotFoundError:  # renamed into place or removed meanwhile
+                    continue
+    except OSError as error:  # cleaning up must never fail a write
+        logger.debug("could not clean temporary files in %s (%s)", folder, error)
+
+
+def _store(root: Path, namespace: str | None, key: str, value: Any) -> bool:
+    """Write an entry atomically (temporary file, then rename); False if it cannot be.
+
+    Directories created here are private to this user (mode 0o700). A directory that
+    cannot be written is reported once and the value is not stored; a value that cannot
+    be pickled raises (that is a bug in the cached function).
+    """
+    folder = root if namespace is None else root / namespace
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        _remove_stale_temporaries(folder)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=_TEMPORARY_PREFIX, suffix=".pkl")
+    except OSError as error:
+        _unwritable(folder, error)
+        return False
     try:
         with os.fdopen(handle, "wb") as stream:
+            pickle.dump(_header(namespace, key), stream, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        os.replace(temporary, folder / f"{key}.pkl")
+    except OSError as error:  # e.g. the disk is full
+        Path(temporary).unlink(missing_ok=True)
+        _unwritable(folder, error)
+        return False
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return True
+
+
+def _unwritable(folder: Path, error: OSError) -> None:
+    _warn_once(
+        "unwritable",
+        folder,
+        "cannot write to the cache directory %s (%s); results are computed but not cached",
+        folder,
+        error,
+    )
 
 
 def cached(function: Callable[P, R]) -> Callable[P, R]:
     r"""Decorate a pure, expensive function so that its results persist on disk.
 
     The function must be deterministic given its arguments (seed inside it) and its
-    result must be picklable (numpy arrays, numbers, dicts, `state_dict`s...).
+    result must be picklable (numpy arrays, numbers, dicts, `state_dict`s...). When the
+    cache directory cannot be written, or is not private to this user, the result is
+    returned uncached, with a warning logged once.
 
     Args:
         function: the function to wrap.
@@ -449,6 +797,9 @@ def cached(function: Callable[P, R]) -> Callable[P, R]:
     Returns:
         wrapped: a function with the same signature that reads from and writes to
             [`cache_dir()`][scribbles.book.cache.cache_dir].
+
+    Raises:
+        ValueError: if `function` is not defined in a module of the `scribbles` package.
 
     Examples:
         >>> import os, tempfile
@@ -458,8 +809,8 @@ def cached(function: Callable[P, R]) -> Callable[P, R]:
         ... def square(x: int) -> int:
         ...     calls.append(x)
         ...     return x * x
-        >>> square(3), square(3), calls
-        (9, 9, [3])
+        >>> square(3), square(3), square(np.int64(3)), calls
+        (9, 9, np.int64(9), [3, np.int64(3)])
         >>> del os.environ["SCRIBBLES_CACHE_DIR"]
     """
     module = function.__module__
@@ -469,20 +820,35 @@ def cached(function: Callable[P, R]) -> Callable[P, R]:
             f"part of the key); {function.__qualname__!r} is defined in {module!r}"
         )
     name = f"{module}.{function.__qualname__}"
+    parameters = _positional_parameters(function)
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         start = time.perf_counter()
+        found = False
         if not cache_enabled():
             value = function(*args, **kwargs)
-            CALL_LOG.append(CacheRecord(name, False, time.perf_counter() - start))
-            return value
-        path = cache_dir() / f"{cache_key(module, name, args, kwargs)}.pkl"
-        found, value = _load(path)
-        if not found:
-            value = function(*args, **kwargs)
-            _store(path, value)
+        else:
+            key = cache_key(module, name, args, kwargs, parameters=parameters)
+            root = cache_dir()
+            if _trusted(root):
+                found, value = _load(root, None, key)
+                if not found:
+                    value = function(*args, **kwargs)
+                    _store(root, None, key, value)
+            else:
+                value = function(*args, **kwargs)
         CALL_LOG.append(CacheRecord(name, found, time.perf_counter() - start))
         return value
 
     return wrapper
+
+
+def _positional_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
+    """Names of the parameters a positional argument can fill, in order."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return ()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return tuple(p.name for p in signature.parameters.values() if p.kind in positional)

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
+
 __all__ = ["format_cell", "html_table", "markdown_table"]
 
 
@@ -60,7 +62,7 @@ def _cell_text(value: Any, digits: int) -> str:
 
 
 def markdown_table(
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[Sequence[Any]] | Any,
     headers: Sequence[str],
     digits: int = 4,
     align: Sequence[str] | None = None,
@@ -68,7 +70,8 @@ def markdown_table(
     r"""Return a Markdown table.
 
     Args:
-        rows: the rows; each must have `len(headers)` cells.
+        rows: the rows, a sequence of sequences or a 2-D numpy array (one row per
+            line); each must have `len(headers)` cells.
         headers: column titles.
         digits: significant digits for real numbers.
         align: per column `"l"`, `"c"` or `"r"`; default: numbers right, text left
@@ -78,8 +81,8 @@ def markdown_table(
         table: Markdown text ending with a newline.
 
     Raises:
-        ValueError: if a row's length differs from the number of headers, or an
-            alignment is unknown.
+        ValueError: if a row's length differs from the number of headers, an
+            alignment is unknown, or `rows` is an array that is not 2-D.
 
     Examples:
         >>> print(markdown_table([["a", 1.23456], ["b", 2]], headers=["name", "value"]))
@@ -88,7 +91,15 @@ def markdown_table(
         | a | 1.235 |
         | b | 2 |
         <BLANKLINE>
+        >>> import numpy as np
+        >>> print(markdown_table(np.array([[1, 0.5], [2, 0.25]]), headers=["k", "error"]))
+        | k | error |
+        | ---: | ---: |
+        | 1 | 0.5 |
+        | 2 | 0.25 |
+        <BLANKLINE>
     """
+    rows = _as_rows(rows)
     align = _column_alignment(rows, headers, align)
     markers = {"l": ":---", "c": ":---:", "r": "---:"}
     lines = [
@@ -102,6 +113,18 @@ def markdown_table(
 _ALIGN_WORDS = {"l": "left", "c": "center", "r": "right"}
 
 
+def _as_rows(rows: Any) -> Sequence[Sequence[Any]]:
+    """The rows as a list of rows; a 2-D array's rows keep their numpy scalars."""
+    if isinstance(rows, np.ndarray):
+        if rows.ndim != 2:
+            raise ValueError(
+                f"rows must be a 2-D array (one row per line) or a sequence of rows, got an "
+                f"array of shape {tuple(rows.shape)}"
+            )
+        return [list(row) for row in rows]
+    return rows
+
+
 def _column_alignment(
     rows: Sequence[Sequence[Any]], headers: Sequence[str], align: Sequence[str] | None
 ) -> list[str]:
@@ -111,7 +134,7 @@ def _column_alignment(
         if len(row) != width:
             raise ValueError(f"row {index} has {len(row)} cells, expected {width} (one per header)")
     if align is None:
-        first = rows[0] if rows else [""] * width
+        first = rows[0] if len(rows) else [""] * width
         align = [
             "r" if isinstance(cell, Real) and not isinstance(cell, bool) else "l" for cell in first
         ]
@@ -124,7 +147,7 @@ def _column_alignment(
 
 
 def html_table(
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[Sequence[Any]] | Any,
     headers: Sequence[str],
     digits: int = 4,
     align: Sequence[str] | None = None,
@@ -135,7 +158,8 @@ def html_table(
     what Python-Markdown writes for a Markdown table, so the site styles both alike.
 
     Args:
-        rows: the rows; each must have `len(headers)` cells.
+        rows: the rows, a sequence of sequences or a 2-D numpy array (one row per
+            line); each must have `len(headers)` cells.
         headers: column titles.
         digits: significant digits for real numbers.
         align: per column `"l"`, `"c"` or `"r"`; default: numbers right, text left
@@ -145,8 +169,8 @@ def html_table(
         table: a `<table>` element, text escaped, ending with a newline.
 
     Raises:
-        ValueError: if a row's length differs from the number of headers, or an
-            alignment is unknown.
+        ValueError: if a row's length differs from the number of headers, an
+            alignment is unknown, or `rows` is an array that is not 2-D.
 
     Examples:
         >>> print(html_table([["a<b", 1.23456]], headers=["name", "value"]))
@@ -160,6 +184,7 @@ def html_table(
         </table>
         <BLANKLINE>
     """
+    rows = _as_rows(rows)
     align = _column_alignment(rows, headers, align)
 
     def row_html(cells: Sequence[Any], tag: str, digits: int) -> str:

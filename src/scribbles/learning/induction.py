@@ -476,23 +476,39 @@ def no_free_lunch_sweep(n_inputs: int = 3) -> dict[str, Any]:
     the exact number of correct OTS predictions and the number of predictions are also
     returned, so that "exactly one half" is an identity between integers.
 
+    A family can be empty: with n = 1 there is no parity of two inputs or more, and its
+    accuracies are NaN (there is nothing to average).
+
     Args:
         n_inputs: n, between 1 and 3 (n = 4 would mean 65,535 training sets).
 
     Returns:
         result: dict with `sizes` (m values), `learners` (names), `families` (names),
-            `accuracy` of shape (learners, families, sizes), `correct` and `total`
-            (learners, sizes) integer counts for the family "all".
+            `accuracy` of shape (learners, families, sizes), NaN for an empty family,
+            `correct` and `total` (learners, sizes) integer counts for the family "all".
 
     Raises:
-        ValueError: if n_inputs > 3.
+        ValueError: if n_inputs > 3 or n_inputs < 1.
+        TypeError: if n_inputs is not an int.
+
+    Examples:
+        >>> sweep = no_free_lunch_sweep(1)
+        >>> sweep["families"], sweep["accuracy"].shape
+        (['all', 'single input', 'parities'], (6, 3, 2))
+        >>> sweep["accuracy"][:, 0].tolist() == [[0.5, 0.5]] * 6  # no free lunch
+        True
+        >>> bool(np.isnan(sweep["accuracy"][:, 2]).all())  # no parity of one input
+        True
     """
     if _check_n_inputs(n_inputs) > 3:
         raise ValueError(f"n_inputs must be <= 3 for the full sweep, got {n_inputs}")
     n_points = 2**n_inputs
     sizes = np.arange(n_points)
     inputs, tables = all_inputs(n_inputs), all_boolean_functions(n_inputs)
-    family_rows = {name: function_family(name, n_inputs) for name in FAMILIES}
+    # int64 also when a family is empty (no parities for n = 1): the rows index arrays
+    family_rows = {
+        name: np.asarray(function_family(name, n_inputs), dtype=np.int64) for name in FAMILIES
+    }
     accuracy = np.zeros((len(LEARNERS), len(FAMILIES), len(sizes)))
     correct = np.zeros((len(LEARNERS), len(sizes)), dtype=np.int64)
     total = np.zeros((len(LEARNERS), len(sizes)), dtype=np.int64)
@@ -503,8 +519,10 @@ def no_free_lunch_sweep(n_inputs: int = 3) -> dict[str, Any]:
             predictions_per_target = len(subsets) * (n_points - m)  # over all training sets
             for f, name in enumerate(FAMILIES):
                 rows = family_rows[name]
-                accuracy[row, f, column] = per_target[rows].sum() / (
-                    len(rows) * predictions_per_target
+                accuracy[row, f, column] = (
+                    per_target[rows].sum() / (len(rows) * predictions_per_target)
+                    if len(rows)
+                    else np.nan
                 )
             correct[row, column] = per_target.sum()
             total[row, column] = len(tables) * predictions_per_target

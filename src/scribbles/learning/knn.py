@@ -53,6 +53,7 @@ __all__ = [
     "knn_density",
     "knn_graph_components",
     "knn_outlier_score",
+    "log_unit_ball_volume",
     "metric_and_scaling_accuracy",
     "nearest_neighbors",
     "pairwise_distances",
@@ -688,12 +689,55 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[probabilities.argmax(axis=1)]
 
 
+def log_unit_ball_volume(dimension: int) -> float:
+    r"""Natural logarithm of the volume of the unit euclidean ball in $\mathbb{R}^d$.
+
+    $$
+    \log V_d = \frac{d}{2} \log \pi - \log \Gamma\Big(\frac{d}{2} + 1\Big),
+    $$
+
+    finite for every d, whereas $\Gamma(d/2 + 1)$ overflows from d = 342 and $V_d$ itself
+    underflows to 0.0 from d = 453.
+
+    Args:
+        dimension: d >= 1.
+
+    Returns:
+        log_volume: $\log V_d$.
+
+    Raises:
+        ValueError: if `dimension < 1`.
+
+    Examples:
+        >>> round(log_unit_ball_volume(2), 6) == round(math.log(math.pi), 6)
+        True
+        >>> round(log_unit_ball_volume(500), 3)
+        -847.863
+    """
+    _check_dimension(dimension)
+    return dimension / 2 * math.log(math.pi) - math.lgamma(dimension / 2 + 1)
+
+
+def _check_dimension(dimension: Any) -> None:
+    if dimension < 1:
+        raise ValueError(f"dimension must be >= 1, got {dimension}")
+
+
+_GAMMA_LIMIT = 341
+r"""Largest d for which $\Gamma(d/2 + 1)$ is a finite float."""
+
+
 def unit_ball_volume(dimension: int) -> float:
     r"""Volume of the unit euclidean ball in $\mathbb{R}^d$.
 
     $$
     V_d = \frac{\pi^{d/2}}{\Gamma(d/2 + 1)}.
     $$
+
+    Up to d = 341 this is computed as written; beyond, as the exponential of
+    [`log_unit_ball_volume`][scribbles.learning.knn.log_unit_ball_volume] (the gamma
+    function would overflow); that is 0.0 from d = 453 on, where the volume is below the
+    smallest float.
 
     Args:
         dimension: d >= 1.
@@ -707,29 +751,39 @@ def unit_ball_volume(dimension: int) -> float:
     Examples:
         >>> round(unit_ball_volume(2), 6), round(unit_ball_volume(3), 6)
         (3.141593, 4.18879)
+        >>> f"{unit_ball_volume(400):.4e}"
+        '3.4126e-276'
+        >>> unit_ball_volume(500)
+        0.0
     """
-    if dimension < 1:
-        raise ValueError(f"dimension must be >= 1, got {dimension}")
-    return math.pi ** (dimension / 2) / math.gamma(dimension / 2 + 1)
+    _check_dimension(dimension)
+    if dimension <= _GAMMA_LIMIT:
+        return math.pi ** (dimension / 2) / math.gamma(dimension / 2 + 1)
+    return math.exp(log_unit_ball_volume(dimension))
 
 
-def knn_density(X_train: Any, X_query: Any, n_neighbors: int) -> np.ndarray:
+def knn_density(X_train: Any, X_query: Any, n_neighbors: int, log: bool = False) -> np.ndarray:
     r"""k-NN density estimate: k points fall in the ball that reaches the k-th neighbour.
 
     $$
-    \hat p(x) = \frac{k}{n\, V_d\, r_k(x)^d},
+    \hat p(x) = \frac{k}{n\, V_d\, r_k(x)^d},\qquad
+    \log \hat p(x) = \log k - \log n - \log V_d - d \log r_k(x),
     $$
 
     with $r_k(x)$ the euclidean distance from $x$ to its k-th nearest training point and
-    $V_d$ the [volume of the unit ball][scribbles.learning.knn.unit_ball_volume].
+    $V_d$ the [volume of the unit ball][scribbles.learning.knn.unit_ball_volume]. The
+    estimate is computed in log space, so that neither $V_d$ nor $r_k(x)^d$ overflows in
+    many dimensions; in hundreds of dimensions the density itself is often too small or
+    too large for a float, and `log=True` returns its logarithm instead.
 
     Args:
         X_train: sample of the density, shape (n, d).
         X_query: where to estimate it, shape (q, d).
         n_neighbors: k.
+        log: return $\log \hat p(x)$ rather than $\hat p(x)$.
 
     Returns:
-        density: shape (q,); infinite where $r_k(x) = 0$.
+        density: shape (q,); infinite where $r_k(x) = 0$ (then `+inf` also with `log`).
 
     Raises:
         ValueError: for bad shapes, NaN input or k larger than n.
@@ -738,12 +792,17 @@ def knn_density(X_train: Any, X_query: Any, n_neighbors: int) -> np.ndarray:
         >>> sample = np.random.default_rng(0).random((10_000, 1))  # uniform on [0, 1]
         >>> knn_density(sample, [[0.25], [0.5]], n_neighbors=200).round(2).tolist()
         [1.0, 0.88]
+        >>> wide = np.random.default_rng(0).random((200, 500))  # uniform on [0, 1]^500
+        >>> bool(np.isfinite(knn_density(wide, wide[:3] + 0.01, 5, log=True)).all())
+        True
     """
     distances, _ = nearest_neighbors(X_query, X_train, n_neighbors)
     n, d = np.shape(X_train)
     radius = distances[:, -1]  # r_k(x), shape (q,)
     with np.errstate(divide="ignore"):
-        return n_neighbors / (n * unit_ball_volume(d) * radius**d)
+        log_radius = np.log(radius)  # -inf where r_k(x) = 0
+    log_density = math.log(n_neighbors / n) - log_unit_ball_volume(d) - d * log_radius
+    return log_density if log else np.exp(log_density)
 
 
 def knn_outlier_score(X: Any, n_neighbors: int, metric: str = "euclidean") -> np.ndarray:
