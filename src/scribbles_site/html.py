@@ -37,10 +37,11 @@ On the whole page (after the theme and the math):
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 from scribbles_site import block_heights
-from scribbles_site.html_tree import Element, apply_edits, parse
+from scribbles_site.html_tree import OPAQUE, Element, apply_edits, parse
 
 __all__ = [
     "COPY_TITLE",
@@ -58,6 +59,7 @@ _BLOCK_TAGS = {
     "p", "pre", "section", "table", "ul",
 }  # fmt: skip
 _SOURCE_LISTING_CLASS = "mkdocstrings-source"
+_TAG = re.compile(r"<[^>]+>")  # inside highlighted code: Pygments' spans, nothing else
 _ARTICLE_START = '<article class="md-content__inner md-typeset">'
 _PAGE_SCRIPTS = re.compile(
     r'<script src="((?:\.\./)*/?'
@@ -126,7 +128,8 @@ def _focusable_code(html: str, pre: Element) -> list[Edit]:
         return []
     if code.end is None or code.end != pre.end_start:  # `</code></pre>`: the last child
         return []
-    if max(map(len, code.text().splitlines() or [""])) <= NARROWEST_CODE_COLUMNS:
+    text = html_lib.unescape(_TAG.sub("", html[code.start_end : code.end_start or code.start_end]))
+    if max(map(len, text.splitlines() or [""])) <= NARROWEST_CODE_COLUMNS:
         return []
     return [(code.start, code.start_end, '<code tabindex="0" data-scribbles-scroll>')]
 
@@ -163,7 +166,7 @@ def process_content(html: str) -> str:
         >>> process_content("<pre><code>short</code></pre>")[:45]
         '<pre class="no-copy" data-copy-id="1"><span c'
     """
-    root = parse(html)
+    root = parse(html, opaque=(*OPAQUE, "code"))  # no edit looks inside a <code>
     edits: list[Edit] = []
     copy_number = 0
     for element in root.iter():

@@ -15,12 +15,14 @@ does not touch stays as MkDocs wrote it (a re-serialised tree would rewrite quot
 entities and whitespace on the whole page, and two builds would be compared on the
 serialiser's choices rather than on the content). It is not the fastest parser, so
 the inside of every `<svg>` and `<math>` element (most of a chapter's markup, and
-nothing any edit looks into) is left out before parsing; offsets are mapped back.
+nothing any edit looks into) is left out before parsing, and so, for the page edits,
+is the highlighted inside of every `<code>`; offsets are mapped back.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +31,18 @@ from html.parser import HTMLParser
 __all__ = ["Element", "apply_edits", "parse"]
 
 VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-_HEAVY_INSIDES = re.compile(r"(?:<svg\b[^>]*>(.*?)</svg>)|(?:<math\b[^>]*>(.*?)</math>)", re.S)
+OPAQUE = ("svg", "math")  # elements whose inside is not parsed by default
+
+
+@functools.cache
+def _insides(opaque: tuple[str, ...]) -> re.Pattern[str]:
+    """The inside of each element named in `opaque` (group 2), found without parsing.
+
+    None of them can contain another element of its own name (SVG, MathML and the
+    highlighted text of a `<code>` nest no `<svg>`, `<math>` or `<code>`).
+    """
+    names = "|".join(map(re.escape, opaque))
+    return re.compile(rf"<({names})\b[^>]*>(.*?)</\1>", re.S)
 
 
 @dataclass
@@ -122,16 +135,15 @@ class _TreeBuilder(HTMLParser):
         self._open[-1].children.append(data)
 
 
-def _without_heavy_insides(html: str) -> tuple[str, list[int], list[int]]:
-    """`html` with the inside of each `<svg>` and `<math>` left out, and where.
+def _without_insides(html: str, opaque: tuple[str, ...]) -> tuple[str, list[int], list[int]]:
+    """`html` with the inside of each element named in `opaque` left out, and where.
 
     Returns the shortened text, and for each cut its position in that text and the
     number of characters left out up to and including it (to map positions back).
     """
     pieces, at, removed_after, position, removed = [], [], [], 0, 0
-    for match in _HEAVY_INSIDES.finditer(html):
-        group = 1 if match.group(1) is not None else 2
-        start, end = match.start(group), match.end(group)
+    for match in _insides(opaque).finditer(html):
+        start, end = match.start(2), match.end(2)
         pieces.append(html[position:start])
         at.append(start - removed)
         removed += end - start
@@ -141,14 +153,17 @@ def _without_heavy_insides(html: str) -> tuple[str, list[int], list[int]]:
     return "".join(pieces), at, removed_after
 
 
-def parse(source: str) -> Element:
+def parse(source: str, opaque: tuple[str, ...] = OPAQUE) -> Element:
     r"""Parse an HTML fragment into a tree whose offsets refer to `source`.
 
-    The inside of `<svg>` and `<math>` elements is not parsed (those elements have no
-    children in the tree), which makes a chapter parse several times faster.
+    The inside of the elements named in `opaque` is not parsed (they have no children in
+    the tree; their text is `source[element.start_end:element.end_start]`), which makes
+    a chapter parse several times faster: `<svg>` and `<math>` by default, and a caller
+    that needs nothing inside highlighted code can add `"code"`.
 
     Args:
         source: HTML text (a fragment or a whole page).
+        opaque: the names of the elements whose inside is left out.
 
     Returns:
         root: a `#root` element holding the fragment's top-level elements and text.
@@ -162,7 +177,7 @@ def parse(source: str) -> Element:
         >>> html[em.start : em.end], em.text()
         ('<em>b</em>', 'b')
     """
-    light, cut_at, removed_after = _without_heavy_insides(source)
+    light, cut_at, removed_after = _without_insides(source, opaque)
     builder = _TreeBuilder(light)
     builder.feed(light)
     builder.close()
