@@ -139,6 +139,9 @@ def test_search_works_offline(offline_copy: OfflineCopy, page: Page):
 def test_navigation_between_pages_works_from_file(offline_copy: OfflineCopy, page: Page):
     traffic = watch(page, from_files)
     page.goto((offline_copy.root / "index.html").as_uri(), wait_until="load")
+    # Late requests (the favicon) finish before the click: leaving the page would abort
+    # them, which the watcher reports as a failed request (it did once in a clean run).
+    page.wait_for_load_state("networkidle", timeout=PAGE_LOAD_TIMEOUT_MS)
     page.locator("article a[href$='deep/attention.html']").first.click()
     page.wait_for_url("**/deep/attention.html")
     page.wait_for_selector("article .arithmatex .katex")
